@@ -1,0 +1,31 @@
+# Outboard: `make demo` runs the main job, `make test` runs the checks, both from a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench system-packages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+system-packages:
+	@bash .ci/system-packages
+
+demo: system-packages $(STAMP)
+	$(BIN)/outboard demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check controller devices recall tui tests benchmarks
+
+test: system-packages $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/meter.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

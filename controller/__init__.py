@@ -1,0 +1,1 @@
+"""The headless engine of Outboard: metering, measurement, audio and recall logic."""

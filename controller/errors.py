@@ -1,0 +1,59 @@
+"""The error tree every front end understands: a message, a title and an exit code."""
+
+from __future__ import annotations
+
+from abc import ABCMeta
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_DEVICE_FAULT = 3
+
+
+class OutboardError(Exception, metaclass=ABCMeta):
+    """Base of every error Outboard reports to a person.
+
+    ``message`` is one line that names the file, key or value at fault; ``title`` is a
+    short heading for the app's error dialog. Lower layers that may not import this
+    module (``devices``, ``recall``) keep their own roots and are registered here as
+    virtual subclasses, so ``except OutboardError`` catches them all.
+    """
+
+    title = "Error"
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if title is not None:
+            self.title = title
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(OutboardError):
+    """Bad input or usage: a missing file, an unreadable value, a wrong option."""
+
+    title = "Bad input"
+    exit_code = EXIT_BAD_INPUT
+
+
+class CheckFailed(OutboardError):
+    """A check ran and did not pass: a target missed, a recall incomplete."""
+
+    title = "Check failed"
+    exit_code = EXIT_CHECK_FAILED
+
+
+class DeviceFault(OutboardError):
+    """A device or the audio interface failed: a port vanished, a stream died."""
+
+    title = "Device fault"
+    exit_code = EXIT_DEVICE_FAULT
+
+
+class AudioError(DeviceFault):
+    """The audio interface or its stream failed."""
+
+    title = "Audio fault"

@@ -1,0 +1,1 @@
+"""Device profiles, codecs, transports and emulated gear."""

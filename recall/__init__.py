@@ -1,0 +1,1 @@
+"""The recall library: studio, sessions, songs, revisions, prints and notes."""

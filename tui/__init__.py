@@ -1,0 +1,1 @@
+"""The front ends: the `outboard` command line and the Textual app."""

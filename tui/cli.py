@@ -1,0 +1,53 @@
+"""The `outboard` command line: argument parsing, dispatch and the error contract."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from controller.errors import EXIT_BAD_INPUT, OutboardError
+
+from . import measure_cmd
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and the documented exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"outboard: {message} (see 'outboard --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="outboard",
+        description="Recall, print and measure for the analog mastering studio.",
+        epilog="Exit codes: 0 success, 1 a check failed, 2 bad input or usage, "
+        "3 a device or audio fault.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    measure_cmd.register(commands)
+    demo = commands.add_parser("demo", help="generate a short demo mix and measure it")
+    demo.add_argument("--output", metavar="FILE", help="where to write the demo mix (WAV)")
+    demo.set_defaults(handler=measure_cmd.run_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args))
+    except OutboardError as err:
+        print(f"outboard: {err.message}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("outboard: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
