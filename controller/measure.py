@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,37 @@ def measure_file(path: Path | str, *, curves: bool = False) -> Measurement:
             f"{info.path}: truncated: the header promises {info.frames} frames, "
             f"{result.frames} could be read"
         )
+    missing = _missing_wav_bytes(info.path)
+    if missing:
+        raise InputError(
+            f"{info.path}: truncated: the WAV header promises {missing} more bytes of audio "
+            "than the file holds"
+        )
     return result
+
+
+def _missing_wav_bytes(path: Path) -> int:
+    """Bytes of audio a RIFF WAV header declares beyond the end of the file (0 if none).
+
+    libsndfile quietly reads a cut-off WAV as a shorter one; a measurement of half a
+    master must not pass for the master's. RF64 and streaming headers (size unknown) are
+    not judged.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        offset = 12
+        while offset + 8 <= size:
+            handle.seek(offset)
+            chunk_id, length = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"data":
+                if length in (0, 0xFFFFFFFF):
+                    return 0
+                return max(0, offset + 8 + length - size)
+            offset += 8 + length + (length & 1)
+    return 0
 
 
 def _reason(err: BaseException) -> str:

@@ -153,10 +153,14 @@ def check(m: Measurement, target: Target) -> TargetResult:
                             min(0.0, headroom) if value is not None else 0.0)
         )
         high_gain = min(high_gain, headroom)
-    return TargetResult(target, tuple(criteria), *_overall_gain(low_gain, high_gain))
+    aim = None
+    if target.integrated_lufs is not None and integrated is not None:
+        aim = target.integrated_lufs - integrated
+    return TargetResult(target, tuple(criteria), *_overall_gain(low_gain, high_gain, aim))
 
 
-def _overall_gain(low: float, high: float) -> tuple[float | None, str]:
+def _overall_gain(low: float, high: float, aim: float | None) -> tuple[float | None, str]:
+    """The gain within [low, high] closest to ``aim`` (the target's centre), or to no change."""
     if low > high + 1e-9:
         if math.isinf(low) and low > 0:
             return None, "silent: no loudness to adjust"
@@ -166,7 +170,7 @@ def _overall_gain(low: float, high: float) -> tuple[float | None, str]:
         )
     if low <= 0.0 <= high:
         return 0.0, "meets every criterion"
-    gain = low if low > 0 else high
+    gain = min(max(0.0 if aim is None else aim, low), high)
     return gain, f"a gain change of {gain:+.2f} dB meets every criterion"
 
 

@@ -280,7 +280,11 @@ class MeterEngine:
         if frames is None:
             frames = self._subblock_frames(ks)
         weighted = self.weights @ energy
-        mid = 0.5 * (energy[0] + energy[1] + 2.0 * cross) if self._stereo else np.zeros(m)
+        if self._stereo:
+            # (L+R)/2 played dual-mono; rounding can push an exact null a hair below zero.
+            mid = np.maximum(0.5 * (energy[0] + energy[1] + 2.0 * cross), 0.0)
+        else:
+            mid = np.zeros(m)
 
         span_m = _window_sums(self._hist_frames, frames, MOMENTARY_SUBBLOCKS)
         span_s = _window_sums(self._hist_frames, frames, SHORT_TERM_SUBBLOCKS)
