@@ -166,6 +166,7 @@ def measurement_json(path: Path | str, m: Measurement) -> dict[str, Any]:
                 "crest_factor_db": level(ch.crest_factor_db),
                 "dc_offset": float(f"{ch.dc_offset:.3e}"),
                 "clipped_samples": ch.clipped_samples,
+                "clipped_runs": ch.clipped_runs,
             }
             for ch in m.per_channel
         ],

@@ -110,6 +110,10 @@ def _target(path: Path, key: str, table: dict[str, object]) -> Target:
         values["integrated_lufs"] = centre
     elif tolerance is not None:
         raise InputError(f"{path}: key '{key}.tolerance_lu' needs integrated_lufs")
+    criteria = ("integrated_min_lufs", "integrated_max_lufs", "true_peak_max_dbtp",
+                "sample_peak_max_dbfs")
+    if not any(name in values for name in criteria):
+        raise InputError(f"{path}: target '{key}' sets no criterion (loudness or peak)")
     low, high = values.get("integrated_min_lufs"), values.get("integrated_max_lufs")
     if low is not None and high is not None and low > high:  # type: ignore[operator]
         raise InputError(
@@ -133,10 +137,12 @@ def check(m: Measurement, target: Target) -> TargetResult:
             lo = -math.inf if low is None else low - integrated
             hi = math.inf if high is None else high - integrated
             passed = lo <= 1e-9 and hi >= -1e-9
-            if target.integrated_lufs is not None:
-                gain = target.integrated_lufs - integrated
+            if passed:
+                gain = 0.0
+            elif target.integrated_lufs is not None:
+                gain = target.integrated_lufs - integrated  # to the centre, not the edge
             else:
-                gain = 0.0 if passed else (lo if lo > 0 else hi)
+                gain = lo if lo > 0 else hi
             criteria.append(CriterionResult("integrated", required, integrated, passed, gain))
             low_gain, high_gain = max(low_gain, lo), min(high_gain, hi)
     for name, limit, measured in (

@@ -92,7 +92,9 @@ def test_clipping_in_a_16_bit_file_counts_the_largest_code(capsys, tmp_path: Pat
     path = tmp_path / "hot.wav"
     sf.write(str(path), x, RATE, subtype="PCM_16")
     _, out, _ = run(capsys, "measure", str(path), "--json")
-    assert json_lines(out)[0]["clipped_samples"] == 10
+    doc = json_lines(out)[0]
+    assert doc["clipped_samples"] == 10
+    assert doc["per_channel"][0]["clipped_runs"] == 1 and doc["per_channel"][1]["clipped_runs"] == 0
 
 
 def bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
@@ -191,6 +193,20 @@ def test_curves_in_json(capsys, master: Path) -> None:
     curves = json_lines(out)[0]["curves"]
     assert curves["momentary"][0] == [0.4, pytest.approx(-23.0, abs=0.1)]
     assert len(curves["short_term"]) == 71  # 3.0 s to 10.0 s at 10 Hz
+
+
+def test_curves_without_json_is_bad_usage(capsys, master: Path) -> None:
+    code, out, err = run(capsys, "measure", str(master), "--curves")
+    assert code == 2 and out == "" and "--curves needs --json" in err
+
+
+def test_demo_writes_and_measures_a_mix(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "demo.wav"
+    code, out, _ = run(capsys, "demo", "--output", str(path), "--json")
+    [doc] = json_lines(out)
+    assert code == 0 and sf.info(str(path)).duration == pytest.approx(30.0)
+    assert -20.0 < doc["integrated_lufs"] < -10.0 and doc["loudness_range_lu"] > 2.0
+    assert {t["target"] for t in doc["targets"]} == {"spotify", "apple-music"}
 
 
 def test_usage_error_is_exit_2(capsys) -> None:

@@ -16,11 +16,14 @@ from controller.meter import analyse
 RATE = 96_000
 MINUTES = 60
 
+# The peak resident size of this process's own memory (VmHWM). ru_maxrss would not do:
+# on Linux a child inherits the parent's high-water mark at fork, and pytest's is large.
 MEASURE = """
-import json, resource, sys
+import json, sys
 from controller.measure import measure_file
 m = measure_file(sys.argv[1])
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+status = open("/proc/self/status").read().split("\\n")
+peak_kb = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
 print(json.dumps({"peak_mb": peak_kb / 1024, "frames": m.frames,
                   "integrated": m.integrated_lufs}))
 """

@@ -34,6 +34,7 @@ def test_shipped_targets_load_and_name_their_sources() -> None:
         ("spec = 1\n[x]\nname='X'\nsource='s'\nintegrated_min_lufs=-10\n"
          "integrated_max_lufs=-20\n", "integrated_min_lufs is above"),
         ("spec = 1\n[x\n", "not valid TOML"),
+        ("spec = 1\n[x]\nname='X'\nsource='s'\n", "target 'x' sets no criterion"),
     ],
 )
 def test_bad_targets_file_names_file_and_key(tmp_path: Path, text: str, message: str) -> None:

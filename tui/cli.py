@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     measure_cmd.register(commands)
     demo = commands.add_parser("demo", help="generate a short demo mix and measure it")
     demo.add_argument("--output", metavar="FILE", help="where to write the demo mix (WAV)")
+    demo.add_argument("--json", action="store_true", help="print the measurement as JSON")
     demo.set_defaults(handler=measure_cmd.run_demo)
     return parser
 
@@ -47,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("outboard: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`outboard measure ... | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ def register(commands: Any) -> None:
     measure.add_argument("--json", action="store_true",
                          help="print one JSON object per file, one per line")
     measure.add_argument("--target", metavar="NAME", action="append", default=[],
-                         help="check against a delivery target (repeatable; see --list-targets)")
+                         help="check against a delivery target (repeatable; "
+                              "'outboard targets' lists them)")
     measure.add_argument("--targets-file", metavar="FILE", type=Path, default=DEFAULT_TARGETS,
                          help="the delivery targets file (default: the shipped one)")
     measure.add_argument("--cross-check", action="store_true",
@@ -60,6 +61,8 @@ def _selected_targets(args: argparse.Namespace) -> list[Target]:
 
 
 def run_measure(args: argparse.Namespace) -> int:
+    if args.curves and not args.json:
+        raise InputError("--curves needs --json: the curves are data for plots, not a report")
     targets = _selected_targets(args)
     worst = EXIT_OK
     for name in args.files:
@@ -93,11 +96,12 @@ def run_targets(args: argparse.Namespace) -> int:
     if args.json:
         for target in available.values():
             _emit({"key": target.key, "name": target.name,
+                   "integrated_lufs": target.integrated_lufs,
                    "integrated_min_lufs": target.integrated_min_lufs,
                    "integrated_max_lufs": target.integrated_max_lufs,
                    "true_peak_max_dbtp": target.true_peak_max_dbtp,
                    "sample_peak_max_dbfs": target.sample_peak_max_dbfs,
-                   "source": target.source})
+                   "source": target.source, "note": target.note})
         return EXIT_OK
     for target in available.values():
         print(f"{target.key:<15} {target.name}")
@@ -112,10 +116,15 @@ def run_demo(args: argparse.Namespace) -> int:
     else:
         path = Path(tempfile.gettempdir()) / "outboard-demo-mix.wav"
     sf.write(str(path), mix, DEMO_RATE, subtype="PCM_24")
-    print(f"Demo mix: {path} ({DEMO_SECONDS:.0f} s, {DEMO_RATE} Hz, 24-bit stereo)\n")
     result = measure_file(path)
     shown = ("spotify", "apple-music")
     checks = [check(result, t) for key, t in load_targets().items() if key in shown]
+    if args.json:
+        document = measurement_json(str(path), result)
+        document["targets"] = [_target_json(c) for c in checks]
+        _emit(document)
+        return EXIT_OK
+    print(f"Demo mix: {path} ({DEMO_SECONDS:.0f} s, {DEMO_RATE} Hz, 24-bit stereo)\n")
     print(render_measurement(str(path), result, checks, None))
     return EXIT_OK
 
@@ -183,16 +192,20 @@ def render_measurement(
         ("Clipped", f"{m.clipped_samples} samples in {m.clipped_runs} runs"),
     ]
     lines += [f"  {label:<16}{value}" for label, value in rows]
-    header = "  " + f"{'channel':<9}{'true pk':>10}{'peak':>10}{'RMS':>10}{'crest':>8}{'DC':>11}"
+    header = (f"  {'channel':<9}{'true pk':>10}{'peak':>10}{'RMS':>10}{'crest':>8}{'DC':>11}"
+              f"{'clips':>7}")
     lines += ["", header]
     for ch in m.per_channel:
         lines.append(
             f"  {ch.name:<9}{_fmt(ch.true_peak_dbtp, ''):>10}{_fmt(ch.sample_peak_dbfs, ''):>10}"
             f"{_fmt(ch.rms_dbfs, ''):>10}{_fmt(ch.crest_factor_db, ''):>8}{ch.dc_offset:>11.2e}"
+            f"{ch.clipped_runs:>7}"
         )
     for result in checks:
         verdict = "PASS" if result.passed else "FAIL"
         lines += ["", f"  {result.target.name}: {verdict} — {result.detail}"]
+        if result.target.note:
+            lines.append(f"    ({result.target.note})")
         for c in result.criteria:
             mark = "ok " if c.passed else "off"
             gain = "" if c.passed or c.gain_db is None else f"  (gain {c.gain_db:+.2f} dB)"

@@ -11,11 +11,10 @@ figures as one long block.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy import signal
+from numpy.lib.stride_tricks import as_strided
 
 from .gating import ABSOLUTE_GATE_LUFS, LoudnessHistogram, lufs
-from .kweighting import k_weighting_sos
+from .kweighting import KWeightingFilter
 from .truepeak import TruePeakTracker
 
 SUBBLOCKS_PER_SECOND = 100
@@ -25,6 +24,7 @@ GATE_STEP_SUBBLOCKS = 10  # gating blocks overlap by 75 %: one every 100 ms (BS.
 CORRELATION_SUBBLOCKS = 40  # 400 ms correlation windows
 LRA_PADDING_SUBBLOCKS = 150  # Tech 3342 §3.3: file meters append 1.5 s of silence
 _HISTORY = SHORT_TERM_SUBBLOCKS - 1
+_PEAK_ROW = 6
 
 
 class NonFiniteSampleError(ValueError):
@@ -58,14 +58,15 @@ def _split(ufunc: np.ufunc, values: np.ndarray, cuts: np.ndarray) -> tuple[np.nd
     return reduced[..., :-1], reduced[..., -1]
 
 
-def _window_sums(history: np.ndarray, new: np.ndarray, length: int) -> np.ndarray:
-    """Sums over the ``length`` sub-blocks that end at each new sub-block, shape=(len(new),).
+def _windows(series: np.ndarray, length: int) -> np.ndarray:
+    """Read-only view of every run of ``length`` consecutive values along the last axis.
 
-    Summed directly rather than by differences of a running sum, so a window of digital
-    silence after loud material is exactly zero.
+    shape=(..., n - length + 1, length); as sliding_window_view, without its per-call cost.
     """
-    joined = np.concatenate((history[history.size - (length - 1) :], new))
-    return np.convolve(joined, np.ones(length), mode="valid")
+    n = series.shape[-1]
+    shape = series.shape[:-1] + (n - length + 1, length)
+    strides = series.strides + (series.strides[-1],)
+    return as_strided(series, shape=shape, strides=strides, writeable=False)
 
 
 class MeterEngine:
@@ -92,8 +93,7 @@ class MeterEngine:
         self.channels = channels
         self.clip_level = float(clip_level)
         self._stereo = channels == 2
-        self._sos = k_weighting_sos(self.sample_rate)
-        self._zi = np.zeros((self._sos.shape[0], channels, 2))
+        self._k_filter = KWeightingFilter(sample_rate=self.sample_rate, channels=channels)
         self._true_peak = TruePeakTracker(channels)
 
         self.frames = 0
@@ -103,12 +103,9 @@ class MeterEngine:
         self._open_cross = 0.0
         self._open_raw = np.zeros(3)
         self._open_peak = 0.0
-        # The last 299 closed sub-blocks.
-        self._hist_energy = np.zeros(_HISTORY)
-        self._hist_frames = np.zeros(_HISTORY)
-        self._hist_mid = np.zeros(_HISTORY)
-        self._hist_peak = np.zeros(_HISTORY)
-        self._hist_raw = np.zeros((3, _HISTORY))
+        # The last 299 closed sub-blocks, one row per series: K-weighted energy (weighted
+        # sum over channels), frames, dual-mono mid energy, raw L*L, R*R and L*R, and peak.
+        self._history = np.zeros((_PEAK_ROW + 1, _HISTORY))
 
         self.sample_peak = np.zeros(channels)
         self.true_peak = np.zeros(channels)
@@ -157,13 +154,17 @@ class MeterEngine:
             self._reject_non_finite(x)
         self.sum_squares += chunk_squares
         self.sum += x.sum(axis=1)
-        peak = np.maximum(x.max(axis=1), -x.min(axis=1))
+        # Sample peaks per sub-block, from the squares already at hand.
+        square_peak_closed, square_peak_tail = _split(np.maximum, squares, cuts)
+        sample_closed = np.sqrt(square_peak_closed)
+        sample_tail = np.sqrt(square_peak_tail)
+        peak = np.maximum(sample_tail, sample_closed.max(axis=1, initial=0.0))
         np.maximum(self.sample_peak, peak, out=self.sample_peak)
-        # The interpolator runs in float32; the true peak is never below the sample peak.
+        # The true peak is never below the sample peak (phase 0 of the interpolator).
         np.maximum(self.true_peak, peak, out=self.true_peak)
         self._count_clips(x, peak)
 
-        filtered, self._zi = signal.sosfilt(self._sos, x, axis=1, zi=self._zi)
+        filtered = self._k_filter.process(x)
         m = cuts.size
         if self._stereo:
             np.multiply(x[0], x[1], out=squares[0])
@@ -180,6 +181,8 @@ class MeterEngine:
         energy, energy_tail = _split(np.add, filtered, cuts)
 
         peak_closed, peak_tail = self._true_peak.process(block, cuts)
+        np.maximum(peak_closed, sample_closed, out=peak_closed)
+        np.maximum(peak_tail, sample_tail, out=peak_tail)
         np.maximum(self.true_peak, peak_tail, out=self.true_peak)
         if m:
             np.maximum(self.true_peak, peak_closed.max(axis=1), out=self.true_peak)
@@ -286,10 +289,14 @@ class MeterEngine:
         else:
             mid = np.zeros(m)
 
-        span_m = _window_sums(self._hist_frames, frames, MOMENTARY_SUBBLOCKS)
-        span_s = _window_sums(self._hist_frames, frames, SHORT_TERM_SUBBLOCKS)
-        ms_m = _window_sums(self._hist_energy, weighted, MOMENTARY_SUBBLOCKS) / span_m
-        ms_s = _window_sums(self._hist_energy, weighted, SHORT_TERM_SUBBLOCKS) / span_s
+        # One row per series; sums over the windows that end at each new sub-block.
+        joined = np.concatenate((self._history, np.vstack((weighted, frames, mid, raw, peak))),
+                                axis=1)
+        recent = joined[:_PEAK_ROW, joined.shape[1] - (m + MOMENTARY_SUBBLOCKS - 1) :]
+        sums_m = _windows(recent, MOMENTARY_SUBBLOCKS).sum(axis=-1)
+        sums_s = _windows(joined[:2], SHORT_TERM_SUBBLOCKS).sum(axis=-1)
+        ms_m = sums_m[0] / sums_m[1]
+        ms_s = sums_s[0] / sums_s[1]
         has_m = ks >= MOMENTARY_SUBBLOCKS
         has_s = ks >= SHORT_TERM_SUBBLOCKS
         on_step = ks % GATE_STEP_SUBBLOCKS == 0
@@ -310,25 +317,22 @@ class MeterEngine:
                 self.short_term_max = max(self.short_term_max, float(level_s[has_s].max()))
                 self.short_term = float(level_s[-1]) if has_s[-1] else self.short_term
             if self._stereo:
-                ms_mid = _window_sums(self._hist_mid, mid, MOMENTARY_SUBBLOCKS) / span_m
-                self._mid_blocks.add(ms_mid[gate_points])
-                self._track_correlation(raw, level_m, has_m)
-            self._track_psr(peak, level_s, short_points)
+                self._mid_blocks.add((sums_m[2] / sums_m[1])[gate_points])
+                self._track_correlation(sums_m[3:6], level_m, has_m)
+            self._track_psr(joined[_PEAK_ROW], level_s, short_points)
             if self._keep_curves:
                 times = ks / SUBBLOCKS_PER_SECOND
                 self._curve_m.append(np.column_stack((times, level_m))[gate_points])
                 self._curve_s.append(np.column_stack((times, level_s))[short_points])
 
-        self._hist_energy = np.concatenate((self._hist_energy, weighted))[-_HISTORY:]
-        self._hist_frames = np.concatenate((self._hist_frames, frames))[-_HISTORY:]
-        self._hist_mid = np.concatenate((self._hist_mid, mid))[-_HISTORY:]
-        self._hist_peak = np.concatenate((self._hist_peak, peak))[-_HISTORY:]
-        self._hist_raw = np.concatenate((self._hist_raw, raw), axis=1)[:, -_HISTORY:]
+        self._history = np.ascontiguousarray(joined[:, -_HISTORY:])
         self.subblocks += m
 
-    def _track_correlation(self, raw: np.ndarray, level_m: np.ndarray, has_m: np.ndarray) -> None:
-        """Stereo correlation over 400 ms windows where the programme is above -70 LUFS."""
-        sums = [_window_sums(self._hist_raw[i], raw[i], CORRELATION_SUBBLOCKS) for i in range(3)]
+    def _track_correlation(self, sums: np.ndarray, level_m: np.ndarray, has_m: np.ndarray) -> None:
+        """Stereo correlation over 400 ms windows where the programme is above -70 LUFS.
+
+        ``sums`` holds the windows' sums of L*L, R*R and L*R (raw samples), shape=(3, m).
+        """
         left, right, product = sums
         denominator = np.sqrt(left * right)
         valid = has_m & (denominator > 0) & (level_m > ABSOLUTE_GATE_LUFS)
@@ -341,13 +345,15 @@ class MeterEngine:
         if valid[-1]:
             self.correlation_now = float(values[-1])
 
-    def _track_psr(self, peak: np.ndarray, level_s: np.ndarray, points: np.ndarray) -> None:
-        """PSR: the true peak held over each 3 s window minus its short-term loudness."""
+    def _track_psr(self, peaks: np.ndarray, level_s: np.ndarray, points: np.ndarray) -> None:
+        """PSR: the true peak held over each 3 s window minus its short-term loudness.
+
+        ``peaks`` is the sub-block peak series, the history followed by the m new ones.
+        """
         valid = points & (level_s >= ABSOLUTE_GATE_LUFS)
         if not valid.any():
             return
-        joined = np.concatenate((self._hist_peak, peak))
-        held = sliding_window_view(joined, SHORT_TERM_SUBBLOCKS)[valid].max(axis=1)
+        held = _windows(peaks, SHORT_TERM_SUBBLOCKS)[valid].max(axis=1)
         with np.errstate(divide="ignore"):
             psr = 20.0 * np.log10(held) - level_s[valid]
         high, low = float(psr.max()), float(psr.min())

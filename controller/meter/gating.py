@@ -14,6 +14,8 @@ LRA_HIGH_PERCENTILE = 0.95
 BIN_LU = 0.01
 _TOP_LUFS = 50.0
 _BINS = int(round((_TOP_LUFS - ABSOLUTE_GATE_LUFS) / BIN_LU))
+_SMALL_BATCH = 256
+_LOWER_EDGES = ABSOLUTE_GATE_LUFS + BIN_LU * np.arange(_BINS)
 
 
 def lufs(mean_square: np.ndarray | float) -> np.ndarray | float:
@@ -42,11 +44,32 @@ class LoudnessHistogram:
         self._energy = np.zeros(_BINS, dtype=np.float64)
         # BS.1770 gates with ">", Tech 3342 (loudness range) with ">=".
         self._inclusive = inclusive_absolute_gate
+        # Readings are cached until the next block arrives: a display may read at 30 Hz
+        # while blocks come at 10 Hz.
+        self._cache: dict[str, float | None] = {}
+        self._pending: list[np.ndarray] = []
+        self._pending_count = 0
 
     def add(self, mean_squares: np.ndarray) -> None:
-        """Add blocks by their weighted mean squares (shape=(blocks,))."""
+        """Add blocks by their weighted mean squares (shape=(blocks,)).
+
+        Blocks are binned in batches, when read or when enough have gathered: a live meter
+        adds one block every 100 ms and binning each alone would cost more than the block.
+        """
         if mean_squares.size == 0:
             return
+        self._pending.append(np.array(mean_squares, dtype=np.float64))
+        self._pending_count += mean_squares.size
+        if self._pending_count >= _SMALL_BATCH:
+            self._settle()
+
+    def _settle(self) -> None:
+        if not self._pending:
+            return
+        mean_squares = np.concatenate(self._pending)
+        self._pending.clear()
+        self._pending_count = 0
+        self._cache.clear()
         levels = lufs(mean_squares)
         if self._inclusive:
             keep = levels >= ABSOLUTE_GATE_LUFS
@@ -62,48 +85,63 @@ class LoudnessHistogram:
 
     @property
     def count(self) -> int:
+        self._settle()
         return int(self._counts.sum())
-
-    def _bins_above(self, threshold: float, *, inclusive: bool) -> np.ndarray:
-        """Mask of bins whose blocks pass ``threshold`` (LUFS)."""
-        lower_edges = ABSOLUTE_GATE_LUFS + BIN_LU * np.arange(_BINS)
-        mask = lower_edges > threshold
-        straddle = int(np.floor((threshold - ABSOLUTE_GATE_LUFS) / BIN_LU))
-        if 0 <= straddle < _BINS and self._counts[straddle]:
-            level = lufs(self._energy[straddle] / self._counts[straddle])
-            mask[straddle] = level >= threshold if inclusive else level > threshold
-        return mask & (self._counts > 0)
 
     def integrated(self) -> float:
         """Gated loudness of the blocks so far (BS.1770-5 eq. 6-7); -inf if none pass."""
-        total = self._counts.sum()
-        if total == 0:
-            return float("-inf")
-        relative_gate = float(lufs(self._energy.sum() / total)) + RELATIVE_GATE_LU
-        mask = self._bins_above(relative_gate, inclusive=False)
-        count = self._counts[mask].sum()
-        if count == 0:
-            return float("-inf")
-        return float(lufs(self._energy[mask].sum() / count))
+        self._settle()
+        if "integrated" not in self._cache:
+            self._cache["integrated"] = self._integrated()
+        return self._cache["integrated"]  # type: ignore[return-value]
 
     def loudness_range(self) -> float | None:
         """Loudness range of short-term values (Tech 3342); None if no value passes the gates."""
-        total = self._counts.sum()
+        self._settle()
+        if "range" not in self._cache:
+            self._cache["range"] = self._loudness_range()
+        return self._cache["range"]
+
+    def _passing(self, threshold: float, *, inclusive: bool) -> tuple[int, float, int]:
+        """Count and energy of the blocks above ``threshold`` (LUFS), and the first bin
+        that passes whole."""
+        straddle = int(np.floor((threshold - ABSOLUTE_GATE_LUFS) / BIN_LU))
+        first = min(max(straddle + 1, 0), _BINS)
+        count = int(self._counts[first:].sum())
+        energy = float(self._energy[first:].sum())
+        if 0 <= straddle < _BINS and self._counts[straddle]:
+            level = lufs(self._energy[straddle] / self._counts[straddle])
+            if level > threshold or (inclusive and level == threshold):
+                count += int(self._counts[straddle])
+                energy += float(self._energy[straddle])
+                first = straddle
+        return count, energy, first
+
+    def _integrated(self) -> float:
+        total = int(self._counts.sum())
+        if total == 0:
+            return float("-inf")
+        relative_gate = float(lufs(self._energy.sum() / total)) + RELATIVE_GATE_LU
+        count, energy, _ = self._passing(relative_gate, inclusive=False)
+        if count == 0:
+            return float("-inf")
+        return float(lufs(energy / count))
+
+    def _loudness_range(self) -> float | None:
+        total = int(self._counts.sum())
         if total == 0:
             return None
         relative_gate = float(lufs(self._energy.sum() / total)) + LRA_RELATIVE_GATE_LU
-        mask = self._bins_above(relative_gate, inclusive=True)
-        counts = np.where(mask, self._counts, 0)
-        n = int(counts.sum())
+        n, _, first = self._passing(relative_gate, inclusive=True)
         if n == 0:
             return None
-        cumulative = np.cumsum(counts)
-        low = self._value_at_rank(cumulative, _nearest_rank(n, LRA_LOW_PERCENTILE))
-        high = self._value_at_rank(cumulative, _nearest_rank(n, LRA_HIGH_PERCENTILE))
+        cumulative = np.cumsum(self._counts[first:])
+        low = self._value_at_rank(cumulative, _nearest_rank(n, LRA_LOW_PERCENTILE), first)
+        high = self._value_at_rank(cumulative, _nearest_rank(n, LRA_HIGH_PERCENTILE), first)
         return high - low
 
-    def _value_at_rank(self, cumulative: np.ndarray, rank: int) -> float:
-        b = int(np.searchsorted(cumulative, rank))
+    def _value_at_rank(self, cumulative: np.ndarray, rank: int, first: int) -> float:
+        b = first + int(np.searchsorted(cumulative, rank))
         return float(lufs(self._energy[b] / self._counts[b]))
 
 

@@ -96,3 +96,29 @@ def k_weighting_sos(sample_rate: float) -> np.ndarray:
         raise ValueError(f"sample rate {sample_rate!r} Hz is outside the supported range")
     sos = _k_weighting_sos(float(sample_rate))
     return sos.copy()
+
+
+try:  # SciPy's compiled cascade, without sosfilt's per-call checks and copies.
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_in_place
+except ImportError:  # pragma: no cover - a SciPy that moved it: the public path below
+    _sosfilt_in_place = None
+
+
+class KWeightingFilter:
+    """K-weighting of a multichannel stream, carrying the filter state between blocks."""
+
+    def __init__(self, *, sample_rate: float, channels: int) -> None:
+        self._sos = k_weighting_sos(sample_rate)
+        # State laid out as the compiled cascade wants it: (channels, sections, 2).
+        self._state = np.zeros((channels, self._sos.shape[0], 2))
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """K-weighted copy of ``x`` (shape=(channels, frames), float64)."""
+        y = np.array(x, dtype=np.float64, order="C")
+        if _sosfilt_in_place is not None:
+            _sosfilt_in_place(self._sos, y, self._state)
+            return y
+        zi = np.moveaxis(self._state, 0, 1)
+        y, zi = signal.sosfilt(self._sos, y, axis=1, zi=zi)
+        self._state = np.ascontiguousarray(np.moveaxis(zi, 1, 0))
+        return y

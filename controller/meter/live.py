@@ -8,10 +8,11 @@ from .engine import MeterEngine
 from .layout import channel_weights
 from .results import NEG_INF, LiveReading, db
 
-# Frames gathered before the meters advance. Small audio blocks are copied into a staging
-# buffer and metered together, which keeps the per-block cost near a memory copy; a
-# reading always includes every frame fed so far.
-STAGING_FRAMES = 2048
+# How often the meters advance. Audio blocks are copied into a staging buffer and metered
+# together at this rate, which keeps the cost per audio block near a memory copy whatever
+# the block size; the 10 ms resolution of momentary and short-term loudness (and so their
+# maxima) is unaffected. 15 Hz is the low end of the 15-30 Hz a display redraws at.
+UPDATE_HZ = 15
 
 
 class LiveMeter:
@@ -23,31 +24,44 @@ class LiveMeter:
     loudness and loudness range use 0.01 LU histograms, so memory does not grow.
     """
 
-    def __init__(self, *, sample_rate: int, channels: int, clip_level: float = 1.0) -> None:
+    def __init__(
+        self, *, sample_rate: int, channels: int, clip_level: float = 1.0,
+        update_hz: float = UPDATE_HZ,
+    ) -> None:
         self._engine = MeterEngine(
             sample_rate=sample_rate, weights=channel_weights(channels), clip_level=clip_level
         )
-        self._staging = np.zeros((channels, STAGING_FRAMES), dtype=np.float32)
+        self._interval = max(1, int(round(sample_rate / update_hz)))
+        self._staging = np.zeros((channels, self._interval), dtype=np.float32)
         self._staged = 0
         self.channels = channels
         self.sample_rate = sample_rate
 
     def process(self, block: np.ndarray) -> None:
         """Add ``block`` (shape=(frames, channels)) to the meters."""
-        frames = block.shape[0]
         if block.ndim != 2 or block.shape[1] != self.channels:
             raise ValueError(f"expected shape (frames, {self.channels}), got {block.shape}")
-        if self._staged + frames > STAGING_FRAMES:
-            self._flush()
-            if frames > STAGING_FRAMES:
-                self._engine.process(block.T)
-                return
-        self._staging[:, self._staged : self._staged + frames] = block.T
-        self._staged += frames
+        frames = block.shape[0]
+        start = 0
+        while start < frames:
+            take = min(frames - start, self._interval - self._staged)
+            self._staging[:, self._staged : self._staged + take] = block[start : start + take].T
+            self._staged += take
+            start += take
+            if self._staged == self._interval:
+                self.flush()
+
+    def flush(self) -> None:
+        """Advance the meters over the frames staged since the last update."""
+        if self._staged:
+            self._engine.process(self._staging[:, : self._staged])
+            self._staged = 0
 
     def reading(self) -> LiveReading:
-        """The meters after every frame fed so far."""
-        self._flush()
+        """The meters as of the last update: at most 1 / update_hz behind the frames fed.
+
+        Call :meth:`flush` first for a reading that includes every frame.
+        """
         e = self._engine
         has_m = e.subblocks >= 40
         has_s = e.subblocks >= 300
@@ -67,8 +81,3 @@ class LiveMeter:
             psr_db=e.psr_now,
             clipped_samples=int(e.clipped_samples.sum()),
         )
-
-    def _flush(self) -> None:
-        if self._staged:
-            self._engine.process(self._staging[:, : self._staged])
-            self._staged = 0

@@ -46,15 +46,14 @@ def interpolation_phases(
 
 @lru_cache(maxsize=4)
 def _banded_matrix(row_frames: int, factor: int, taps: int) -> np.ndarray:
-    """Shape (row_frames + taps - 1, factor * row_frames): column p * row_frames + j gives
-    phase p of output frame j; phase 0 is the sample itself, at the window's centre."""
+    """Shape (row_frames + taps - 1, (factor - 1) * row_frames): column (p - 1) * row_frames
+    + j gives fractional phase p of output frame j. Phase 0, the samples themselves, is the
+    caller's to include (it has them already)."""
     phases = interpolation_phases(factor, taps)
-    matrix = np.zeros((row_frames + taps - 1, factor * row_frames), dtype=np.float32)
-    centre = taps // 2 - 1
+    matrix = np.zeros((row_frames + taps - 1, (factor - 1) * row_frames), dtype=np.float32)
     for j in range(row_frames):
-        matrix[j + centre, j] = 1.0
         for p in range(1, factor):
-            matrix[j : j + taps, p * row_frames + j] = phases[p - 1]
+            matrix[j : j + taps, (p - 1) * row_frames + j] = phases[p - 1]
     matrix.setflags(write=False)
     return matrix
 
@@ -76,11 +75,14 @@ class TruePeakTracker:
         self._history = np.zeros((channels, taps_per_phase - 1), dtype=np.float32)
         self._matrix = _banded_matrix(_ROW_FRAMES, OVERSAMPLING, taps_per_phase)
         # Reused between calls: fresh multi-megabyte buffers cost more than the product.
-        self._padded = np.zeros(0, dtype=np.float32)
-        self._product = np.zeros((0, self._matrix.shape[1]), dtype=np.float32)
+        self._padded = np.zeros((channels, 0), dtype=np.float32)
+        self._product = np.zeros((channels, 0, self._matrix.shape[1]), dtype=np.float32)
 
     def process(self, block: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Peak magnitudes of ``block`` (shape=(channels, frames)) between ``cuts``.
+        """Peak interpolated magnitudes of ``block`` (shape=(channels, frames)) between ``cuts``.
+
+        Only the values between samples: the samples' own magnitudes are the caller's to
+        fold in.
 
         ``cuts`` are strictly increasing frame indices in (0, frames], at least
         ``ROW_FRAMES`` apart. Returns the peak of each closed segment, shape=(channels,
@@ -93,6 +95,43 @@ class TruePeakTracker:
         tail_peak = np.zeros(channels, dtype=np.float32)
         if frames == 0:
             return closed, tail_peak
+        taps = self._taps
+        width = self._matrix.shape[1]
+        rows = -(-frames // _ROW_FRAMES)
+        size = rows * _ROW_FRAMES + taps - 1
+        if self._padded.shape[1] < size:
+            self._padded = np.zeros((channels, size), dtype=np.float32)
+            self._product = np.zeros((channels, rows, width), dtype=np.float32)
+        padded = self._padded
+        product = self._product[:, :rows]
+        padded[:, : taps - 1] = self._history
+        padded[:, taps - 1 : taps - 1 + frames] = block
+        padded[:, taps - 1 + frames : size] = 0.0
+        # Row r of channel c holds padded[c, r * ROW_FRAMES : r * ROW_FRAMES + ROW + taps - 1].
+        view = as_strided(
+            padded,
+            shape=(channels, rows, _ROW_FRAMES + taps - 1),
+            strides=(padded.strides[0], _ROW_FRAMES * padded.itemsize, padded.itemsize),
+            writeable=False,
+        )
+        np.matmul(view, self._matrix, out=product)
+        np.abs(product, out=product)
+        partial = frames - (rows - 1) * _ROW_FRAMES
+        if partial < _ROW_FRAMES:
+            # Frames past the block's end were computed from padding, not signal.
+            last = product[:, rows - 1].reshape(channels, OVERSAMPLING - 1, _ROW_FRAMES)
+            last[:, :, partial:] = 0.0
+        row_cuts = -(-cuts // _ROW_FRAMES)
+        is_closed = m > 0 and row_cuts[-1] == rows
+        starts = np.concatenate(([0], row_cuts[:-1] if is_closed else row_cuts)) * width
+        peaks = np.maximum.reduceat(product.reshape(channels, rows * width), starts, axis=1)
+        if is_closed:
+            closed[:] = peaks
+        else:
+            closed[:] = peaks[:, :-1]
+            tail_peak[:] = peaks[:, -1]
+        self._history[:] = padded[:, frames : frames + taps - 1]
+        return closed, tail_peak
         taps = self._taps
         width = self._matrix.shape[1]
         rows = -(-frames // _ROW_FRAMES)

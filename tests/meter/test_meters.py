@@ -70,10 +70,11 @@ def test_clipped_run_across_block_boundaries_counts_once() -> None:
     from controller.meter import LiveMeter
 
     x = np.zeros((10_000, 2), dtype=np.float32)
-    x[4094:4100, 0] = 1.0  # straddles the live meter's staging boundary at 4096
+    x[2398:2404, 0] = 1.0  # straddles the live meter's 50 ms update boundary
     meter = LiveMeter(sample_rate=RATE, channels=2)
     for start in range(0, len(x), 5):
         meter.process(x[start : start + 5])
+    meter.flush()
     assert meter.reading().clipped_samples == 6
     assert analyse(x, sample_rate=RATE).clipped_samples == 6
 

@@ -18,6 +18,7 @@ def feed(meter: LiveMeter, x: np.ndarray, sizes: np.ndarray) -> None:
         start += size
     if start < len(x):
         meter.process(x[start:])
+    meter.flush()
 
 
 @pytest.mark.parametrize("rate", [44_100, 48_000, 96_000])
@@ -48,6 +49,17 @@ def test_live_true_peak_matches_once_the_stream_has_moved_on() -> None:
     assert meter.reading().true_peak_dbtp == pytest.approx(
         analyse(x, sample_rate=rate).true_peak_dbtp, abs=0.01
     )
+
+
+def test_readings_advance_at_the_update_rate() -> None:
+    meter = LiveMeter(sample_rate=48_000, channels=2, update_hz=20)
+    meter.process(np.full((2399, 2), 0.5, dtype=np.float32))
+    assert meter.reading().frames == 0  # not yet a whole 50 ms
+    meter.process(np.full((1, 2), 0.5, dtype=np.float32))
+    assert meter.reading().frames == 2400
+    meter.process(np.full((100, 2), 0.5, dtype=np.float32))
+    meter.flush()
+    assert meter.reading().frames == 2500
 
 
 def test_reading_before_400_ms_has_no_momentary() -> None:
