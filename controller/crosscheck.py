@@ -33,6 +33,10 @@ def cross_check(path: Path, ours: Measurement) -> CrossCheck:
         return CrossCheck(None, None, None, None, "pyloudnorm needs at least 400 ms")
     if data.shape[1] > 5:
         return CrossCheck(None, None, None, None, "pyloudnorm measures at most 5 channels")
+    if data.shape[1] == 4:
+        # pyloudnorm weights channels by position as L R C Ls Rs; a 4-channel file is L R Ls Rs.
+        return CrossCheck(None, None, None, None,
+                          "pyloudnorm weights 4 channels as L R C Ls, not L R Ls Rs")
     meter = pyloudnorm.Meter(rate, filter_class="DeMan")
     samples = data[:, 0] if data.shape[1] == 1 else data
     with np.errstate(divide="ignore", invalid="ignore"):

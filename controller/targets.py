@@ -18,6 +18,7 @@ _NUMBER_KEYS = (
     "true_peak_max_dbtp", "sample_peak_max_dbfs",
 )
 _TEXT_KEYS = ("name", "source", "note")
+_SLACK = 1e-9  # levels this close to a limit meet it (floating-point rounding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,8 @@ def _target(path: Path, key: str, table: dict[str, object]) -> Target:
                 f"{path}: target '{key}' gives both integrated_lufs and a min/max range"
             )
         spread = 0.0 if tolerance is None else float(tolerance)  # type: ignore[arg-type]
+        if spread < 0:
+            raise InputError(f"{path}: key '{key}.tolerance_lu' must be 0 or more, got {spread}")
         values["integrated_min_lufs"] = float(centre) - spread  # type: ignore[arg-type]
         values["integrated_max_lufs"] = float(centre) + spread  # type: ignore[arg-type]
         values["integrated_lufs"] = centre
@@ -136,7 +139,7 @@ def check(m: Measurement, target: Target) -> TargetResult:
         else:
             lo = -math.inf if low is None else low - integrated
             hi = math.inf if high is None else high - integrated
-            passed = lo <= 1e-9 and hi >= -1e-9
+            passed = lo <= _SLACK and hi >= -_SLACK
             if passed:
                 gain = 0.0
             elif target.integrated_lufs is not None:
@@ -154,9 +157,10 @@ def check(m: Measurement, target: Target) -> TargetResult:
         unit = "dBTP" if name == "true_peak" else "dBFS"
         value = None if math.isinf(measured) else measured
         headroom = math.inf if value is None else limit - value
+        passed = headroom >= -_SLACK
         criteria.append(
-            CriterionResult(name, f"<= {limit:.1f} {unit}", value, headroom >= -1e-9,
-                            min(0.0, headroom) if value is not None else 0.0)
+            CriterionResult(name, f"<= {limit:.1f} {unit}", value, passed,
+                            0.0 if passed else headroom)
         )
         high_gain = min(high_gain, headroom)
     aim = None
@@ -169,12 +173,12 @@ def _overall_gain(low: float, high: float, aim: float | None) -> tuple[float | N
     """The gain within [low, high] closest to ``aim`` (the target's centre), or to no change."""
     if low > high + 1e-9:
         if math.isinf(low) and low > 0:
-            return None, "silent: no loudness to adjust"
+            return None, "no integrated loudness to adjust (silent, or shorter than 400 ms)"
         return None, (
             f"no gain change meets every criterion: reaching the loudness needs "
             f"{low:+.1f} dB but the peaks allow at most {high:+.1f} dB; limiting is needed"
         )
-    if low <= 0.0 <= high:
+    if low <= _SLACK and high >= -_SLACK:
         return 0.0, "meets every criterion"
     gain = min(max(0.0 if aim is None else aim, low), high)
     return gain, f"a gain change of {gain:+.2f} dB meets every criterion"

@@ -222,3 +222,8 @@ def test_the_console_script_runs(master: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert json.loads(done.stdout)["status"] == "ok"
+
+
+def test_demo_to_a_folder_that_does_not_exist_is_bad_input(capsys, tmp_path: Path) -> None:
+    code, out, err = run(capsys, "demo", "--output", str(tmp_path / "no" / "such" / "d.wav"))
+    assert code == 2 and "cannot write the demo mix there" in err and "Traceback" not in err

@@ -68,3 +68,17 @@ def test_peak_only_target() -> None:
     result = check(m, load_targets()["cd"])
     assert not result.passed
     assert result.gain_db == pytest.approx(-0.2, abs=0.02)
+
+
+def test_negative_tolerance_names_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "targets.toml"
+    path.write_text("spec = 1\n[x]\nname='X'\nsource='s'\nintegrated_lufs=-14\ntolerance_lu=-1\n")
+    with pytest.raises(InputError, match="x.tolerance_lu' must be 0 or more"):
+        load_targets(path)
+
+
+def test_exactly_at_the_limit_passes_with_no_gain() -> None:
+    m = analyse(tone(-1.0, 5.0, RATE), sample_rate=RATE)
+    result = check(m, load_targets()["club"])
+    assert result.passed and result.gain_db == 0.0
+    assert all(c.gain_db == 0.0 for c in result.criteria)

@@ -115,7 +115,10 @@ def run_demo(args: argparse.Namespace) -> int:
         path = Path(args.output)
     else:
         path = Path(tempfile.gettempdir()) / "outboard-demo-mix.wav"
-    sf.write(str(path), mix, DEMO_RATE, subtype="PCM_24")
+    try:
+        sf.write(str(path), mix, DEMO_RATE, subtype="PCM_24")
+    except (sf.LibsndfileError, TypeError, ValueError, OSError) as err:
+        raise InputError(f"--output {path}: cannot write the demo mix there ({err})") from err
     result = measure_file(path)
     shown = ("spotify", "apple-music")
     checks = [check(result, t) for key, t in load_targets().items() if key in shown]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import MeterEngine
+from .engine import MeterEngine, NonFiniteSampleError
 from .layout import channel_weights
 from .results import NEG_INF, LiveReading, db
 
@@ -31,6 +31,8 @@ class LiveMeter:
         self._engine = MeterEngine(
             sample_rate=sample_rate, weights=channel_weights(channels), clip_level=clip_level
         )
+        if not update_hz > 0:
+            raise ValueError(f"update_hz must be above 0, got {update_hz!r}")
         self._interval = max(1, int(round(sample_rate / update_hz)))
         self._staging = np.zeros((channels, self._interval), dtype=np.float32)
         self._staged = 0
@@ -42,6 +44,12 @@ class LiveMeter:
         if block.ndim != 2 or block.shape[1] != self.channels:
             raise ValueError(f"expected shape (frames, {self.channels}), got {block.shape}")
         frames = block.shape[0]
+        if not np.isfinite(block).all():
+            # Refused here, whole, so the meters never see it and carry on with the next block.
+            frame, channel = np.argwhere(~np.isfinite(block))[0]
+            raise NonFiniteSampleError(
+                self._engine.frames + self._staged + int(frame), int(channel), self.sample_rate
+            )
         start = 0
         while start < frames:
             take = min(frames - start, self._interval - self._staged)

@@ -75,3 +75,18 @@ def test_live_meter_refuses_the_wrong_channel_count() -> None:
     meter = LiveMeter(sample_rate=48_000, channels=2)
     with pytest.raises(ValueError, match="frames, 2"):
         meter.process(np.zeros((256, 3), dtype=np.float32))
+
+
+def test_a_nan_block_is_refused_and_the_meter_carries_on() -> None:
+    from controller.meter import NonFiniteSampleError
+
+    meter = LiveMeter(sample_rate=48_000, channels=2)
+    meter.process(np.full((1000, 2), 0.1, dtype=np.float32))
+    bad = np.full((256, 2), 0.1, dtype=np.float32)
+    bad[10, 1] = np.nan
+    with pytest.raises(NonFiniteSampleError, match="channel 2 at frame 1010"):
+        meter.process(bad)
+    meter.process(np.full((48_000, 2), 0.1, dtype=np.float32))
+    meter.flush()
+    assert meter.reading().frames == 49_000
+    assert meter.reading().sample_peak_dbfs == pytest.approx(-20.0, abs=1e-4)
