@@ -128,7 +128,7 @@ class MeterEngine:
         self._blocks = LoudnessHistogram()
         self._mid_blocks = LoudnessHistogram()
         self._short_terms = LoudnessHistogram(inclusive_absolute_gate=True)
-        self._padded = False
+        self._finished = False
         self._programme_subblocks = 0
 
         self._keep_curves = keep_curves
@@ -138,7 +138,7 @@ class MeterEngine:
     # ----------------------------------------------------------------- feeding
     def process(self, block: np.ndarray) -> None:
         """Add ``block`` (shape=(channels, frames), float) to every meter."""
-        if self._padded:
+        if self._finished:
             raise RuntimeError("the engine was finished; start a new one")
         if block.ndim != 2 or block.shape[0] != self.channels:
             raise ValueError(f"expected shape ({self.channels}, frames), got {block.shape}")
@@ -212,10 +212,10 @@ class MeterEngine:
         last short-term value; the padding feeds only the loudness range, never the
         momentary, short-term or integrated figures.
         """
-        if self._padded:
+        if self._finished:
             return
         np.maximum(self.true_peak, self._true_peak.flush(), out=self.true_peak)
-        self._padded = True
+        self._finished = True
         self._programme_subblocks = self.subblocks
         self._close_clip_runs()
         # The open sub-block is completed with silence, then 1.5 s more follows.
@@ -232,7 +232,7 @@ class MeterEngine:
     @property
     def programme_subblocks(self) -> int:
         """Closed 10 ms sub-blocks of the programme itself, not counting the padding."""
-        return self._programme_subblocks if self._padded else self.subblocks
+        return self._programme_subblocks if self._finished else self.subblocks
 
     def integrated(self) -> float:
         """Integrated loudness so far (LUFS); -inf before the first block passes the gates."""
