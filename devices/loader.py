@@ -1,0 +1,452 @@
+"""Reading device profiles: TOML in, a validated Profile out, or one clear error.
+
+Every key is checked against a closed list; an error names the file, the key and what was
+expected, so a bad profile fails here and never in the middle of a recall.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import ProfileError
+from .profile import (
+    CONTROLS,
+    KINDS,
+    LAYOUTS,
+    SPEC_VERSION,
+    TAPERS,
+    Detent,
+    Dump,
+    MidiBinding,
+    MidiSettings,
+    Motor,
+    Parameter,
+    Profile,
+    SerialBinding,
+    SerialSettings,
+)
+from .template import Template, TemplateError, parse
+
+PROFILE_DIR = Path(__file__).resolve().parent.parent / "config" / "devices"
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_MIDI_TYPES = ("cc", "cc14", "nrpn", "program", "pitchbend", "sysex", "relative")
+_SIDES = ("L", "R", "M", "S")
+_COMMON_MIDI_KEYS = {"type", "wire_min", "wire_max", "wire_centre", "wire_values", "select",
+                     "query", "reply"}
+_MIDI_TYPE_KEYS = {
+    "cc": {"number"}, "cc14": {"msb", "lsb", "order"}, "nrpn": {"msb", "lsb", "bits"},
+    "program": set(), "pitchbend": {"number"}, "sysex": {"template", "number"},
+    "relative": {"increment", "decrement", "home_steps"},
+}
+
+
+class _Table:
+    """One TOML table being read: takes keys off it and complains in the file's terms."""
+
+    def __init__(self, path: Path, where: str, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise ProfileError(f"{path}: {where} must be a table")
+        self.path, self.where, self.data = path, where, dict(data)
+        self._used: set[str] = set()
+
+    def fail(self, key: str, expected: str, got: Any = ...) -> ProfileError:
+        shown = "" if got is ... else f", got {got!r}"
+        return ProfileError(f"{self.path}: {self.where}key '{key}' must be {expected}{shown}")
+
+    def get(self, key: str, check: Callable[[Any], bool], expected: str,
+            default: Any = ...) -> Any:
+        self._used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise ProfileError(f"{self.path}: {self.where}key '{key}' is missing "
+                                   f"(expected {expected})")
+            return default
+        value = self.data[key]
+        if not check(value):
+            raise self.fail(key, expected, value)
+        return value
+
+    def text(self, key: str, default: Any = ...) -> Any:
+        return self.get(key, lambda v: isinstance(v, str), "text", default)
+
+    def number(self, key: str, default: Any = ..., *, low: float = -math.inf,
+               high: float = math.inf) -> Any:
+        def ok(v: Any) -> bool:
+            return (isinstance(v, int | float) and not isinstance(v, bool)
+                    and math.isfinite(v) and low <= v <= high)
+        expected = "a number" + (f" from {low:g} to {high:g}" if math.isfinite(low) else "")
+        value = self.get(key, ok, expected, default)
+        return value if value is None or value is ... else float(value)
+
+    def integer(self, key: str, default: Any = ..., *, low: int = 0, high: int = 127) -> Any:
+        def ok(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+        return self.get(key, ok, f"a whole number from {low} to {high}", default)
+
+    def flag(self, key: str, default: Any = ...) -> Any:
+        return self.get(key, lambda v: isinstance(v, bool), "true or false", default)
+
+    def choice(self, key: str, options: tuple[str, ...], default: Any = ...) -> Any:
+        return self.get(key, lambda v: v in options, "one of " + ", ".join(options), default)
+
+    def template(self, key: str, *, binary: bool, default: Any = None) -> Template | None:
+        self._used.add(key)
+        if key not in self.data:
+            return default
+        try:
+            return parse(self.data[key], binary=binary)
+        except TemplateError as err:
+            raise ProfileError(f"{self.path}: {self.where}key '{key}': {err}") from None
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self._used)
+        if unknown:
+            known = ", ".join(sorted(self._used))
+            raise ProfileError(f"{self.path}: {self.where}key '{unknown[0]}' is not a "
+                               f"profile setting here (expected one of: {known})")
+
+
+def load_profile(path: Path | str) -> Profile:
+    """Read and validate one profile file."""
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such profile file") from None
+    except OSError as err:
+        raise ProfileError(f"{path}: cannot read ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ProfileError(f"{path}: not valid TOML ({err})") from None
+    return profile_from_document(document, path)
+
+
+def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
+    top = _Table(path, "", document)
+    spec = top.get("spec", lambda v: isinstance(v, int) and not isinstance(v, bool),
+                   f"the whole number {SPEC_VERSION}")
+    if spec > SPEC_VERSION:
+        raise ProfileError(f"{path}: key 'spec' is {spec}, newer than this Outboard reads "
+                           f"({SPEC_VERSION}); update Outboard")
+    if spec != SPEC_VERSION:
+        raise top.fail("spec", str(SPEC_VERSION), spec)
+    unit = _Table(path, "[unit] ", top.get("unit", lambda v: isinstance(v, dict), "a table"))
+    control = unit.choice("control", CONTROLS)
+    midi = _midi_settings(path, top) if control == "midi" else None
+    serial = _serial_settings(path, top) if control == "serial" else None
+    for name, wanted in (("midi", midi), ("serial", serial)):
+        if name in document and wanted is None:
+            raise ProfileError(f"{path}: [{name}] is set but [unit] control is '{control}'")
+    raw_parameters = top.get("parameter", lambda v: isinstance(v, list) and len(v) > 0,
+                             "a list of [[parameter]] tables")
+    parameters: list[Parameter] = []
+    for index, raw in enumerate(raw_parameters):
+        parameters.extend(_parameters(path, index, raw, control, serial))
+    seen: set[str] = set()
+    for parameter in parameters:
+        if parameter.id in seen:
+            raise ProfileError(f"{path}: parameter id '{parameter.id}' is used twice")
+        seen.add(parameter.id)
+    motor = None
+    if "motor" in document:
+        table = _Table(path, "[motor] ", top.get("motor", lambda v: True, "a table"))
+        motor = Motor(settle_ms=table.number("settle_ms", low=0, high=60_000),
+                      tolerance_percent=table.number("tolerance_percent", low=0, high=50))
+        table.finish()
+    dump = None
+    if "dump" in document:
+        dump = _dump(path, top.get("dump", lambda v: True, "a table"), seen, serial)
+    profile = Profile(
+        key=path.stem,
+        manufacturer=unit.text("manufacturer"),
+        model=unit.text("model"),
+        kind=unit.text("kind"),
+        layout=unit.choice("layout", LAYOUTS),
+        control=control,
+        provenance=unit.text("provenance"),
+        verified=unit.flag("verified"),
+        notes=unit.text("notes", ""),
+        parameters=tuple(parameters),
+        midi=midi,
+        serial=serial,
+        motor=motor,
+        dump=dump,
+        source=str(path),
+    )
+    unit.finish()
+    top.get("midi", lambda v: True, "", None)
+    top.get("serial", lambda v: True, "", None)
+    top.get("motor", lambda v: True, "", None)
+    top.get("dump", lambda v: True, "", None)
+    top.finish()
+    return profile
+
+
+def _midi_settings(path: Path, top: _Table) -> MidiSettings:
+    table = _Table(path, "[midi] ", top.get("midi", lambda v: True, "a table", {}))
+    settings = MidiSettings(
+        channel=table.integer("channel", 1, low=1, high=16),
+        device_id=table.integer("device_id", 0, low=0, high=127),
+        min_gap_ms=table.number("min_gap_ms", 0.0, low=0, high=10_000),
+    )
+    table.finish()
+    return settings
+
+
+def _serial_settings(path: Path, top: _Table) -> SerialSettings:
+    table = _Table(path, "[serial] ", top.get("serial", lambda v: True, "a table"))
+    binary = table.flag("binary", False)
+    terminator = table.text("terminator", "" if binary else "\r")
+    settings = SerialSettings(
+        baudrate=table.integer("baudrate", 9600, low=50, high=4_000_000),
+        bytesize=table.integer("bytesize", 8, low=5, high=8),
+        parity=table.choice("parity", ("none", "even", "odd", "mark", "space"), "none"),
+        stopbits=table.number("stopbits", 1, low=1, high=2),
+        flow=table.choice("flow", ("none", "rtscts", "xonxoff"), "none"),
+        terminator=terminator.encode("ascii", errors="strict") if terminator.isascii() else
+        _raise(table.fail("terminator", "ASCII text", terminator)),
+        encoding=table.choice("encoding", ("ascii",), "ascii"),
+        echo=table.flag("echo", False),
+        ack=table.template("ack", binary=binary),
+        delay_ms=table.number("delay_ms", 0.0, low=0, high=10_000),
+        timeout_ms=table.number("timeout_ms", 500.0, low=1, high=60_000),
+        retries=table.integer("retries", 0, low=0, high=10),
+        binary=binary,
+    )
+    if settings.stopbits not in (1, 1.5, 2):
+        raise table.fail("stopbits", "1, 1.5 or 2", settings.stopbits)
+    table.finish()
+    return settings
+
+
+def _raise(error: Exception) -> Any:
+    raise error
+
+
+def _parameters(path: Path, index: int, raw: Any, control: str,
+                serial: SerialSettings | None) -> list[Parameter]:
+    guess = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+    table = _Table(path, f"parameter '{guess}': ", raw)
+    pid = table.get("id", lambda v: isinstance(v, str) and bool(_ID.match(v)),
+                    "lower-case letters, digits and _ (starting with a letter)")
+    name = table.text("name")
+    section = table.text("section", "Main")
+    kind = table.choice("kind", KINDS)
+    unit = table.text("unit", "")
+    sides = table.get("sides", lambda v: isinstance(v, list) and len(v) > 0
+                      and all(s in _SIDES for s in v) and len(set(v)) == len(v),
+                      "a list of distinct sides from L, R, M, S", [])
+    tolerance = table.number("tolerance", None, low=0)
+    fields: dict[str, Any] = {}
+    if kind == "continuous":
+        fields["minimum"] = table.number("min")
+        fields["maximum"] = table.number("max")
+        if fields["maximum"] <= fields["minimum"]:
+            raise table.fail("max", f"above min ({fields['minimum']:g})", fields["maximum"])
+        fields["taper"] = table.choice("taper", TAPERS, "linear")
+        if fields["taper"] == "log" and fields["minimum"] <= 0:
+            raise table.fail("min", "above 0 for a log taper", fields["minimum"])
+        fields["resolution"] = table.number("resolution", 0.0, low=0)
+        centre = table.number("centre", None)
+        if centre is not None and not fields["minimum"] < centre < fields["maximum"]:
+            raise table.fail("centre", "between min and max", centre)
+        fields["centre"] = centre
+        fields["default"] = table.number("default", fields["minimum"] if centre is None
+                                         else centre)
+        if not fields["minimum"] <= fields["default"] <= fields["maximum"]:
+            raise table.fail("default", "between min and max", fields["default"])
+    elif kind == "stepped":
+        detents = _detents(table)
+        fields["detents"] = detents
+        fields["minimum"] = min(d.value for d in detents)
+        fields["maximum"] = max(d.value for d in detents)
+        fields["default"] = table.number("default", detents[0].value)
+        if all(abs(d.value - fields["default"]) > 1e-9 for d in detents):
+            raise table.fail("default", "the value of one of its detents", fields["default"])
+    else:
+        count = 2 if kind == "switch" else None
+        labels = table.get("labels", lambda v: isinstance(v, list) and all(
+            isinstance(x, str) and x for x in v) and (len(v) == count if count else len(v) >= 2)
+            and len(set(v)) == len(v), "a list of distinct labels" + (" (off, on)" if count
+                                                                   else " (two or more)"),
+            ["off", "on"] if kind == "switch" else ...)
+        fields["labels"] = tuple(labels)
+        fields["maximum"] = float(len(labels) - 1)
+        fields["default"] = float(table.integer("default", 0, low=0, high=len(labels) - 1))
+    midi_raw = table.get("midi", lambda v: isinstance(v, dict), "a table", None)
+    serial_raw = table.get("serial", lambda v: isinstance(v, dict), "a table", None)
+    table.finish()
+    if control == "manual" and (midi_raw or serial_raw):
+        raise ProfileError(f"{path}: parameter '{pid}': a manual unit sends nothing; "
+                           "remove its midi/serial table")
+    if control == "midi" and serial_raw:
+        raise ProfileError(f"{path}: parameter '{pid}': a MIDI unit takes a midi table, "
+                           "not serial")
+    if control == "serial" and midi_raw:
+        raise ProfileError(f"{path}: parameter '{pid}': a serial unit takes a serial table, "
+                           "not midi")
+    expanded = []
+    for position, side in enumerate(sides or [None]):
+        midi = _midi_binding(path, pid, midi_raw, position, len(sides)) if midi_raw else None
+        wire = _serial_binding(path, pid, serial_raw, serial) if serial_raw else None
+        expanded.append(Parameter(
+            id=f"{pid}_{side.lower()}" if side else pid,
+            name=f"{name} ({side})" if side else name,
+            section=section, kind=kind, unit=unit, side=side, midi=midi, serial=wire,
+            tolerance=tolerance, **fields,
+        ))
+    return expanded
+
+
+def _detents(table: _Table) -> tuple[Detent, ...]:
+    raw = table.get("detents", lambda v: isinstance(v, list) and len(v) >= 2,
+                    "a list of two or more detents ({label, value} tables or numbers)")
+    detents = []
+    for i, item in enumerate(raw):
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            detents.append(Detent(label=f"{item:g}", value=float(item)))
+        elif isinstance(item, dict) and set(item) <= {"label", "value"} and isinstance(
+                item.get("label"), str) and isinstance(item.get("value"), int | float):
+            detents.append(Detent(label=item["label"], value=float(item["value"])))
+        else:
+            raise table.fail(f"detents[{i}]", "a number or a {label = \"…\", value = …} table",
+                             item)
+    values = [d.value for d in detents]
+    if len(set(values)) != len(values):
+        raise table.fail("detents", "detents with distinct values", values)
+    return tuple(detents)
+
+
+def _per_side(table: _Table, key: str, position: int, sides: int, high: int) -> int | None:
+    """A binding number, or one of a list with one number per side."""
+    value = table.data.get(key)
+    if isinstance(value, list):
+        if sides == 0 or len(value) != sides:
+            raise table.fail(key, f"one number per side ({sides})", value)
+        table.data[key] = value[position]
+    number = table.integer(key, None, low=0, high=high)
+    table.data[key] = value
+    return number
+
+
+def _midi_binding(path: Path, pid: str, raw: dict[str, Any], position: int,
+                  sides: int) -> MidiBinding:
+    table = _Table(path, f"parameter '{pid}': midi ", raw)
+    kind = table.choice("type", _MIDI_TYPES)
+    wide = kind in ("cc14", "pitchbend") or (kind == "nrpn" and raw.get("bits") == 14)
+    top = 16383 if wide else 127
+    number = _per_side(table, "number", position, sides, 127)
+    msb = _per_side(table, "msb", position, sides, 127)
+    lsb = _per_side(table, "lsb", position, sides, 127)
+    binding = MidiBinding(
+        type=kind, number=number, msb=msb, lsb=lsb,
+        order=table.choice("order", ("msb-first", "lsb-first"), "msb-first"),
+        bits=table.get("bits", lambda v: v in (7, 14), "7 or 14", 7),
+        wire_min=table.integer("wire_min", 0, low=0, high=top),
+        wire_max=table.integer("wire_max", top, low=0, high=top),
+        wire_centre=table.integer("wire_centre", None, low=0, high=top),
+        wire_values=tuple(table.get("wire_values", lambda v: isinstance(v, list) and all(
+            isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= top for x in v),
+            f"a list of whole numbers from 0 to {top}", [])),
+        template=table.template("template", binary=True),
+        query=table.template("query", binary=True),
+        reply=table.template("reply", binary=True),
+        increment=table.template("increment", binary=True),
+        decrement=table.template("decrement", binary=True),
+        select=tuple(_templates(table, "select")),
+        home_steps=table.integer("home_steps", 0, low=0, high=100_000),
+    )
+    table.finish()
+    allowed = _COMMON_MIDI_KEYS | _MIDI_TYPE_KEYS[kind]
+    for key in raw:
+        if key not in allowed:
+            raise ProfileError(f"{path}: parameter '{pid}': midi key '{key}' does not apply "
+                               f"to a {kind} binding (it takes: {', '.join(sorted(allowed))})")
+    needs = {"cc": ("number",), "cc14": ("msb", "lsb"), "nrpn": ("msb", "lsb"),
+             "program": (), "pitchbend": (), "sysex": ("template",),
+             "relative": ("increment", "decrement")}[kind]
+    for key in needs:
+        if getattr(binding, key) is None:
+            raise ProfileError(f"{path}: parameter '{pid}': midi key '{key}' is missing "
+                               f"(a {kind} binding needs it)")
+    if binding.wire_max <= binding.wire_min:
+        raise table.fail("wire_max", f"above wire_min ({binding.wire_min})", binding.wire_max)
+    if kind == "pitchbend" and (number is None or number > 15):
+        raise ProfileError(f"{path}: parameter '{pid}': midi key 'number' must be the "
+                           "pitch-bend channel offset 0-15")
+    if (binding.query is None) != (binding.reply is None):
+        raise ProfileError(f"{path}: parameter '{pid}': midi 'query' and 'reply' go together")
+    return binding
+
+
+def _templates(table: _Table, key: str) -> list[Template]:
+    table._used.add(key)
+    raw = table.data.get(key, [])
+    if not isinstance(raw, list):
+        raise table.fail(key, "a list of message templates", raw)
+    out = []
+    for i, source in enumerate(raw):
+        try:
+            out.append(parse(source, binary=True))
+        except TemplateError as err:
+            raise ProfileError(f"{table.path}: {table.where}key '{key}[{i}]': {err}") from None
+    return out
+
+
+def _serial_binding(path: Path, pid: str, raw: dict[str, Any],
+                    settings: SerialSettings | None) -> SerialBinding:
+    binary = bool(settings and settings.binary)
+    table = _Table(path, f"parameter '{pid}': serial ", raw)
+    binding = SerialBinding(
+        set=table.template("set", binary=binary) or _raise(
+            ProfileError(f"{path}: parameter '{pid}': serial key 'set' is missing")),
+        query=table.template("query", binary=binary),
+        reply=table.template("reply", binary=binary),
+        wire_min=table.integer("wire_min", 0, low=0, high=1_000_000),
+        wire_max=table.integer("wire_max", 127, low=1, high=1_000_000),
+        wire_centre=table.integer("wire_centre", None, low=0, high=1_000_000),
+        wire_values=tuple(table.get("wire_values", lambda v: isinstance(v, list) and all(
+            isinstance(x, int) and not isinstance(x, bool) for x in v),
+            "a list of whole numbers", [])),
+    )
+    table.finish()
+    if (binding.query is None) != (binding.reply is None):
+        raise ProfileError(f"{path}: parameter '{pid}': serial 'query' and 'reply' go together")
+    return binding
+
+
+def _dump(path: Path, raw: Any, ids: set[str], serial: SerialSettings | None) -> Dump:
+    table = _Table(path, "[dump] ", raw)
+    binary = serial is None or serial.binary
+    request = table.template("request", binary=binary)
+    reply = table.template("reply", binary=binary)
+    table.finish()
+    if request is None or reply is None:
+        raise ProfileError(f"{path}: [dump] needs both 'request' and 'reply'")
+    for pid in reply.parameters:
+        if pid not in ids:
+            raise ProfileError(f"{path}: [dump] key 'reply': {{param={pid}}} names no parameter")
+    return Dump(request=request, reply=reply)
+
+
+def shipped_profiles(directory: Path = PROFILE_DIR) -> dict[str, Path]:
+    """The profile files that ship with Outboard, by key."""
+    return {p.stem: p for p in sorted(directory.glob("*.toml"))}
+
+
+def find_profile(name: str, directory: Path = PROFILE_DIR) -> Profile:
+    """A shipped profile by key, or a profile file by path."""
+    candidate = Path(name)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return load_profile(candidate)
+    shipped = shipped_profiles(directory)
+    if name not in shipped:
+        known = ", ".join(shipped)
+        raise ProfileError(f"no profile '{name}' (shipped: {known}; or give a .toml path)")
+    return load_profile(shipped[name])
