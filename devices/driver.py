@@ -1,0 +1,158 @@
+"""A driver: one profile and one transport, setting and reading a unit's values."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from . import codec, values
+from .codec import Address
+from .errors import DeviceTimeout, ReplyError
+from .profile import Parameter, Profile
+from .template import TemplateError
+from .transport.base import Transport
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What one set put on the wire: the value as snapped, and the messages."""
+
+    parameter: str
+    value: float
+    messages: tuple[bytes, ...]
+
+
+class Driver:
+    """Talks to one unit. It receives its transport; it never builds one.
+
+    MIDI messages are paced by the profile's minimum gap; serial commands wait for the
+    unit's acknowledgement (or echo) and are retried as the profile allows. Every read has a
+    timeout: a unit that stays silent raises DeviceTimeout, a garbled reply ReplyError.
+    """
+
+    def __init__(self, profile: Profile, transport: Transport, address: Address) -> None:
+        self.profile = profile
+        self.transport = transport
+        self.address = address
+        self._last_send = 0.0
+        self._relative_position: dict[str, int] = {}
+
+    # ---------------------------------------------------------------- setting
+    def set(self, parameter_id: str, value: float) -> Sent:
+        parameter = self.profile.parameter(parameter_id)
+        snapped = values.validate(parameter, value)
+        if parameter.midi is not None:
+            current = self._relative_position.get(parameter.id)
+            messages = codec.midi_messages(parameter, snapped, self.address, current=current)
+            for message in messages:
+                self._paced_send(message, self._midi_gap())
+            if parameter.midi.type == "relative":
+                self._relative_position[parameter.id] = codec.to_wire(parameter, snapped)
+            return Sent(parameter.id, snapped, tuple(messages))
+        settings = self.profile.serial
+        assert settings is not None and parameter.serial is not None
+        command = codec.serial_command(parameter, snapped, self.address, settings.terminator)
+        self._serial_exchange(command, expect_ack=True)
+        return Sent(parameter.id, snapped, (command,))
+
+    def _midi_gap(self) -> float:
+        return (self.profile.midi.min_gap_ms if self.profile.midi else 0.0) / 1000.0
+
+    def _paced_send(self, message: bytes, gap: float) -> None:
+        wait = self._last_send + gap - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self.transport.send(message)
+        self._last_send = time.monotonic()
+
+    def _serial_exchange(self, command: bytes, *, expect_ack: bool) -> bytes | None:
+        """Send a serial command; return the reply line that is not an echo or ack."""
+        settings = self.profile.serial
+        assert settings is not None
+        timeout = settings.timeout_ms / 1000.0
+        attempts = settings.retries + 1
+        for attempt in range(attempts):
+            self._drain()
+            self._paced_send(command, settings.delay_ms / 1000.0)
+            sent_line = command.removesuffix(settings.terminator) if settings.terminator \
+                else command
+            try:
+                if settings.echo:
+                    echo = self._expect(timeout)
+                    if echo != sent_line:
+                        raise ReplyError(f"{self.transport.address}: echo {echo!r} "
+                                         f"is not the command {sent_line!r}")
+                if expect_ack:
+                    if settings.ack is not None:
+                        reply = self._expect(timeout)
+                        try:
+                            settings.ack.match(reply, device_id=self.address.device_id)
+                        except TemplateError as err:
+                            raise ReplyError(f"{self.transport.address}: no acknowledgement "
+                                             f"({err})") from None
+                    return None
+                return self._expect(timeout)
+            except (DeviceTimeout, ReplyError):
+                if attempt == attempts - 1:
+                    raise
+        return None
+
+    def _expect(self, timeout: float) -> bytes:
+        reply = self.transport.receive(timeout)
+        if reply is None:
+            raise DeviceTimeout(f"{self.transport.address}: no answer within "
+                                f"{timeout * 1000:.0f} ms")
+        return reply
+
+    def _drain(self) -> None:
+        while self.transport.receive(0.0) is not None:
+            pass
+
+    # ---------------------------------------------------------------- reading
+    def can_read(self, parameter_id: str) -> bool:
+        parameter = self.profile.parameter(parameter_id)
+        binding = parameter.midi or parameter.serial
+        return bool(binding and binding.query is not None)
+
+    def read(self, parameter_id: str, *, timeout: float | None = None) -> float:
+        """Ask the unit for one value; DeviceTimeout or ReplyError if it cannot say."""
+        parameter = self.profile.parameter(parameter_id)
+        if not self.can_read(parameter_id):
+            raise ReplyError(f"{self.profile.key}: {parameter_id} cannot be read back")
+        if parameter.midi is not None:
+            return self._read_midi(parameter, timeout)
+        settings = self.profile.serial
+        assert settings is not None
+        query = codec.serial_query(parameter, self.address, settings.terminator)
+        reply = self._serial_exchange(query, expect_ack=False)  # type: ignore[arg-type]
+        return codec.read_serial_reply(parameter, reply, self.address)  # type: ignore[arg-type]
+
+    def _read_midi(self, parameter: Parameter, timeout: float | None) -> float:
+        wait = 0.5 if timeout is None else timeout
+        self._drain()
+        query = codec.midi_query(parameter, self.address)
+        self._paced_send(query, self._midi_gap())  # type: ignore[arg-type]
+        deadline = time.monotonic() + wait
+        last_error: ReplyError | None = None
+        while (left := deadline - time.monotonic()) > 0:
+            reply = self.transport.receive(left)
+            if reply is None:
+                break
+            try:
+                return codec.read_midi_reply(parameter, reply, self.address)
+            except ReplyError as err:
+                last_error = err  # another message on the port; keep listening
+        if last_error is not None:
+            raise last_error
+        raise DeviceTimeout(f"{self.transport.address}: no reply to the {parameter.id} query "
+                            f"within {wait * 1000:.0f} ms")
+
+    def read_dump(self, *, timeout: float = 1.0) -> dict[str, float]:
+        """Every value a whole-state dump carries."""
+        request = codec.dump_request(self.profile, self.address)
+        if request is None:
+            raise ReplyError(f"{self.profile.key} has no state dump")
+        self._drain()
+        self._paced_send(request, self._midi_gap())
+        reply = self._expect(timeout)
+        return codec.read_dump(self.profile, reply, self.address)
