@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from abc import ABCMeta
-
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_DEVICE_FAULT = 3
 
 
-class OutboardError(Exception, metaclass=ABCMeta):
+class OutboardError(Exception):
     """Base of every error Outboard reports to a person.
 
     ``message`` is one line that names the file, key or value at fault; ``title`` is a
     short heading for the app's error dialog. Lower layers that may not import this
-    module (``devices``, ``recall``) keep their own roots and are registered here as
-    virtual subclasses, so ``except OutboardError`` catches them all.
+    module (``devices``, ``recall``) keep their own roots with the same attributes; see
+    :func:`reported_errors`.
     """
 
     title = "Error"
@@ -57,3 +55,16 @@ class AudioError(DeviceFault):
     """The audio interface or its stream failed."""
 
     title = "Audio fault"
+
+
+
+def reported_errors() -> tuple[type[Exception], ...]:
+    """Every error class a front end reports as a message and an exit code.
+
+    The gear layer (``devices``) may not import this module, so its root error is a
+    separate class with the same ``message``, ``title`` and ``exit_code``. (An ``except``
+    clause does not honour abstract-base-class registration, hence a tuple.)
+    """
+    from devices.errors import DeviceError
+
+    return (OutboardError, DeviceError)

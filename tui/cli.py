@@ -7,9 +7,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from controller.errors import EXIT_BAD_INPUT, OutboardError
+from controller.errors import EXIT_BAD_INPUT, reported_errors
 
-from . import measure_cmd
+from . import devices_cmd, measure_cmd
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     measure_cmd.register(commands)
+    devices_cmd.register(commands)
     demo = commands.add_parser("demo", help="generate a short demo mix and measure it")
     demo.add_argument("--output", metavar="FILE", help="where to write the demo mix (WAV)")
     demo.add_argument("--json", action="store_true", help="print the measurement as JSON")
@@ -43,9 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.handler(args))
-    except OutboardError as err:
-        print(f"outboard: {err.message}", file=sys.stderr)
-        return err.exit_code
+    except reported_errors() as err:
+        print(f"outboard: {err.message}", file=sys.stderr)  # type: ignore[attr-defined]
+        return int(err.exit_code)  # type: ignore[attr-defined]
     except KeyboardInterrupt:
         print("outboard: interrupted", file=sys.stderr)
         return 130
