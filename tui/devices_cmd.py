@@ -64,6 +64,13 @@ def register(commands: Any) -> None:
     emulate.add_argument("--json", action="store_true", help="print events as JSON lines")
     emulate.set_defaults(handler=run_emulate)
 
+    imports = sub.add_parser("import", help="turn a midi.guide CSV chart into a draft profile")
+    imports.add_argument("csv", metavar="CSV", type=Path)
+    imports.add_argument("-o", "--output", metavar="FILE", type=Path,
+                         help="write the profile here (default: print it)")
+    imports.add_argument("--json", action="store_true")
+    imports.set_defaults(handler=run_import)
+
     for name, text in (("send", "set a value on a unit"), ("read", "read values back")):
         action = sub.add_parser(name, help=text)
         action.add_argument("address", metavar="ADDRESS",
@@ -342,4 +349,26 @@ def run_read(args: argparse.Namespace) -> int:
         else:
             print(f"{pid} = {values.label(parameter, value)}")
     sys.stdout.flush()
+    return EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from devices.importer import import_midi_guide
+
+    result = import_midi_guide(args.csv)
+    if args.output is not None:
+        if args.output.exists():
+            raise InputError(f"{args.output}: already exists; choose another name")
+        try:
+            args.output.write_text(result.toml, encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"{args.output}: cannot write ({err.strerror})") from err
+    if args.json:
+        _emit({"csv": str(args.csv), "output": str(args.output) if args.output else None,
+               "parameters": result.parameters, "skipped": list(result.skipped)})
+    elif args.output is None:
+        print(result.toml)
+    else:
+        print(f"{args.output}: {result.parameters} parameters; {len(result.skipped)} rows left "
+              "out (listed at the top of the file)")
     return EXIT_OK
