@@ -152,8 +152,9 @@ def _reply_in_units(binding: SerialBinding) -> bool:
 def in_units(template: Template) -> bool:
     """Whether a text template carries the value in engineering units ({value:.Nf}, {value:d})
     rather than as a wire number."""
-    return any(isinstance(t, Field) and t.name == "value" and t.fmt not in ("7", "ascii")
-               for t in template.tokens)
+    return not template.binary and any(
+        isinstance(t, Field) and t.name == "value" and t.fmt not in ("7", "ascii")
+        for t in template.tokens)
 
 
 def dump_request(profile: Profile, address: Address) -> bytes | None:

@@ -161,7 +161,8 @@ def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
         table.finish()
     dump = None
     if "dump" in document:
-        dump = _dump(path, top.get("dump", lambda v: True, "a table"), seen, serial)
+        wired = {p.id for p in parameters if p.midi is not None or p.serial is not None}
+        dump = _dump(path, top.get("dump", lambda v: True, "a table"), seen, wired, serial)
     profile = Profile(
         key=path.stem,
         manufacturer=unit.text("manufacturer"),
@@ -293,8 +294,10 @@ def _parameters(path: Path, index: int, raw: Any, control: str,
                            "not midi")
     expanded = []
     for position, side in enumerate(sides or [None]):
-        midi = _midi_binding(path, pid, midi_raw, position, len(sides)) if midi_raw else None
-        wire = _serial_binding(path, pid, serial_raw, serial) if serial_raw else None
+        midi = (_midi_binding(path, pid, midi_raw, position, len(sides))
+                if midi_raw is not None else None)
+        wire = _serial_binding(path, pid, serial_raw, serial) if serial_raw is not None else None
+        _check_positions(path, pid, kind, fields, midi or wire)
         expanded.append(Parameter(
             id=f"{pid}_{side.lower()}" if side else pid,
             name=f"{name} ({side})" if side else name,
@@ -302,6 +305,24 @@ def _parameters(path: Path, index: int, raw: Any, control: str,
             tolerance=tolerance, **fields,
         ))
     return expanded
+
+
+def _check_positions(path: Path, pid: str, kind: str, fields: dict[str, Any],
+                     binding: MidiBinding | SerialBinding | None) -> None:
+    if binding is None:
+        return
+    where = f"{path}: parameter '{pid}': "
+    if binding.wire_centre is not None and fields.get("centre") is None:
+        raise ProfileError(where + "wire_centre needs the parameter's own 'centre'")
+    if kind == "continuous":
+        if binding.wire_values:
+            raise ProfileError(where + "wire_values are for stepped, switch and choice "
+                               "controls; a continuous one uses wire_min and wire_max")
+        return
+    count = len(fields["detents"]) if kind == "stepped" else len(fields["labels"])
+    if binding.wire_values and len(binding.wire_values) != count:
+        raise ProfileError(where + f"wire_values lists {len(binding.wire_values)} values for "
+                           f"{count} positions")
 
 
 def _detents(table: _Table) -> tuple[Detent, ...]:
@@ -341,6 +362,10 @@ def _midi_binding(path: Path, pid: str, raw: dict[str, Any], position: int,
     kind = table.choice("type", _MIDI_TYPES)
     wide = kind in ("cc14", "pitchbend") or (kind == "nrpn" and raw.get("bits") == 14)
     top = 16383 if wide else 127
+    if kind == "relative":
+        top = 100_000  # steps, not a field: as many as the control has
+    elif kind == "sysex":
+        top = _template_limit(table, "template")
     number = _per_side(table, "number", position, sides, 127)
     msb = _per_side(table, "msb", position, sides, 127)
     lsb = _per_side(table, "lsb", position, sides, 127)
@@ -375,14 +400,37 @@ def _midi_binding(path: Path, pid: str, raw: dict[str, Any], position: int,
         if getattr(binding, key) is None:
             raise ProfileError(f"{path}: parameter '{pid}': midi key '{key}' is missing "
                                f"(a {kind} binding needs it)")
-    if binding.wire_max <= binding.wire_min:
-        raise table.fail("wire_max", f"above wire_min ({binding.wire_min})", binding.wire_max)
+    _check_wire(path, pid, table, binding)
     if kind == "pitchbend" and (number is None or number > 15):
         raise ProfileError(f"{path}: parameter '{pid}': midi key 'number' must be the "
                            "pitch-bend channel offset 0-15")
     if (binding.query is None) != (binding.reply is None):
         raise ProfileError(f"{path}: parameter '{pid}': midi 'query' and 'reply' go together")
     return binding
+
+
+def _template_limit(table: _Table, key: str) -> int:
+    """The largest wire value the template's {value} field can carry."""
+    from .template import VALUE_LIMITS, Field
+
+    try:
+        template = parse(table.data.get(key, ""), binary=True)
+    except TemplateError:
+        return 127  # reported properly when the template itself is read
+    formats = [t.fmt for t in template.tokens if isinstance(t, Field) and t.name == "value"]
+    return min((VALUE_LIMITS[f] for f in formats), default=127)
+
+
+def _check_wire(path: Path, pid: str, table: _Table,
+                binding: MidiBinding | SerialBinding) -> None:
+    """Wire range, centre and per-position values that fit together (the parameter's
+    positions are checked once the parameter is built)."""
+    if binding.wire_max <= binding.wire_min:
+        raise table.fail("wire_max", f"above wire_min ({binding.wire_min})", binding.wire_max)
+    centre = binding.wire_centre
+    if centre is not None and not binding.wire_min < centre < binding.wire_max:
+        raise table.fail("wire_centre", f"between wire_min ({binding.wire_min}) and "
+                         f"wire_max ({binding.wire_max})", centre)
 
 
 def _templates(table: _Table, key: str) -> list[Template]:
@@ -416,12 +464,14 @@ def _serial_binding(path: Path, pid: str, raw: dict[str, Any],
             "a list of whole numbers", [])),
     )
     table.finish()
+    _check_wire(path, pid, table, binding)
     if (binding.query is None) != (binding.reply is None):
         raise ProfileError(f"{path}: parameter '{pid}': serial 'query' and 'reply' go together")
     return binding
 
 
-def _dump(path: Path, raw: Any, ids: set[str], serial: SerialSettings | None) -> Dump:
+def _dump(path: Path, raw: Any, ids: set[str], wired: set[str],
+          serial: SerialSettings | None) -> Dump:
     table = _Table(path, "[dump] ", raw)
     binary = serial is None or serial.binary
     request = table.template("request", binary=binary)
@@ -432,6 +482,9 @@ def _dump(path: Path, raw: Any, ids: set[str], serial: SerialSettings | None) ->
     for pid in reply.parameters:
         if pid not in ids:
             raise ProfileError(f"{path}: [dump] key 'reply': {{param={pid}}} names no parameter")
+        if pid not in wired:
+            raise ProfileError(f"{path}: [dump] key 'reply': {{param={pid}}} is set by hand; "
+                               "a dump carries only parameters with a binding")
     return Dump(request=request, reply=reply)
 
 

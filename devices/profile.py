@@ -32,7 +32,7 @@ class MidiBinding:
     """
 
     type: str
-    number: int | None = None  # cc: controller; program: first program; sysex: parameter number
+    number: int | None = None  # cc: controller; pitchbend: channel offset; sysex: param number
     msb: int | None = None  # cc14: MSB controller; nrpn: parameter MSB (CC 99)
     lsb: int | None = None  # cc14: LSB controller; nrpn: parameter LSB (CC 98)
     order: str = "msb-first"  # cc14: which half goes first; the second commits

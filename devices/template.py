@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 _VALUE_FORMATS = {"7", "14be", "14le", "nib2", "nib4", "u8", "u16be", "u16le", "ascii"}
 _WIDTHS = {"7": 1, "14be": 2, "14le": 2, "nib2": 2, "nib4": 4, "u8": 1, "u16be": 2, "u16le": 2}
-_LIMITS = {"7": 127, "14be": 16383, "14le": 16383, "nib2": 255, "nib4": 65535, "u8": 255,
+VALUE_LIMITS = {"7": 127, "14be": 16383, "14le": 16383, "nib2": 255, "nib4": 65535, "u8": 255,
            "u16be": 65535, "u16le": 65535, "ascii": 10**9}
 _CHECKSUMS = {"sum7", "xor", "roland"}
 _TEXT_NUMBER = re.compile(r"^\.(\d)f$")
@@ -171,7 +171,7 @@ def _encode(fmt: str, number: int, units: float, binary: bool) -> bytes:
             return str(int(round(units))).encode("ascii")
         decimals = int(_TEXT_NUMBER.match(fmt).group(1))  # type: ignore[union-attr]
         return f"{units:.{decimals}f}".encode("ascii")
-    if number < 0 or number > _LIMITS[fmt]:
+    if number < 0 or number > VALUE_LIMITS[fmt]:
         raise TemplateError(f"value {number} does not fit format {fmt}")
     if fmt == "7":
         return bytes([number])
@@ -260,7 +260,10 @@ def parse(source: str, *, binary: bool) -> Template:
         for found in _FIELD.finditer(source):
             if found.start() > position:
                 tokens.append(source[position : found.start()])
-            tokens.append(_field(found.group(1), binary=False))
+            field = _field(found.group(1), binary=False)
+            if field.name in ("checksum", "any"):
+                raise TemplateError(f"{{{found.group(1)}}} belongs in binary templates only")
+            tokens.append(field)
             position = found.end()
         if position < len(source):
             tokens.append(source[position:])

@@ -72,6 +72,28 @@ def midi(extra: str) -> str:
           "taper = 'log'\n"), "key 'min' must be above 0 for a log taper"),
     (midi("[dump]\nrequest = 'F0 00 F7'\nreply = 'F0 {param=nothing} F7'\n" + GOOD_PARAMETER),
      "{param=nothing} names no parameter"),
+    (midi("[[parameter]]\nid = 'x'\nname = 'X'\nkind = 'choice'\nlabels = ['a', 'b', 'c']\n"
+          "[parameter.midi]\ntype = 'program'\nwire_values = [1, 2]\n"),
+     "wire_values lists 2 values for 3 positions"),
+    (midi(GOOD_PARAMETER.replace('number = 20', 'number = 20\nwire_min = 10\n'
+                                 'wire_centre = 5')),
+     "key 'wire_centre' must be between wire_min (10) and wire_max (127)"),
+    (midi(GOOD_PARAMETER.replace('number = 20', 'number = 20\nwire_centre = 64')),
+     "wire_centre needs the parameter's own 'centre'"),
+    (midi(GOOD_PARAMETER.replace('type = "cc"\nnumber = 20', 'type = "sysex"\n'
+                                 'template = "F0 {value} F7"\nwire_max = 1000')),
+     "midi key 'wire_max' must be a whole number from 0 to 127"),
+    (midi(GOOD_PARAMETER.replace('[parameter.midi]\ntype = "cc"\nnumber = 20',
+                                 'midi = {}')),
+     "midi key 'type' is missing"),
+    (HEADER.format(control="serial") + "[serial]\n" + GOOD_PARAMETER.replace(
+        '[parameter.midi]\ntype = "cc"\nnumber = 20',
+        '[parameter.serial]\nset = "G {value}"\nwire_min = 10\nwire_max = 5'),
+     "serial key 'wire_max' must be above wire_min (10)"),
+    (HEADER.format(control="serial") + "[serial]\n" + GOOD_PARAMETER.replace(
+        '[parameter.midi]\ntype = "cc"\nnumber = 20',
+        '[parameter.serial]\nset = "G {value} {checksum:xor@0}"'),
+     "belongs in binary templates only"),
 ])
 def test_malformed_profile(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
