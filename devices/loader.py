@@ -6,13 +6,12 @@ expected, so a bad profile fails here and never in the middle of a recall.
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .bindings import midi_binding, serial_binding
 from .errors import ProfileError
 from .profile import (
     CONTROLS,
@@ -30,85 +29,11 @@ from .profile import (
     SerialBinding,
     SerialSettings,
 )
-from .template import Template, TemplateError, parse
+from .toml_table import Table
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "config" / "devices"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_MIDI_TYPES = ("cc", "cc14", "nrpn", "program", "pitchbend", "sysex", "relative")
 _SIDES = ("L", "R", "M", "S")
-_COMMON_MIDI_KEYS = {"type", "wire_min", "wire_max", "wire_centre", "wire_values", "select",
-                     "query", "reply"}
-_MIDI_TYPE_KEYS = {
-    "cc": {"number"}, "cc14": {"msb", "lsb", "order"}, "nrpn": {"msb", "lsb", "bits"},
-    "program": set(), "pitchbend": {"number"}, "sysex": {"template", "number"},
-    "relative": {"increment", "decrement", "home_steps"},
-}
-
-
-class _Table:
-    """One TOML table being read: takes keys off it and complains in the file's terms."""
-
-    def __init__(self, path: Path, where: str, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise ProfileError(f"{path}: {where} must be a table")
-        self.path, self.where, self.data = path, where, dict(data)
-        self._used: set[str] = set()
-
-    def fail(self, key: str, expected: str, got: Any = ...) -> ProfileError:
-        shown = "" if got is ... else f", got {got!r}"
-        return ProfileError(f"{self.path}: {self.where}key '{key}' must be {expected}{shown}")
-
-    def get(self, key: str, check: Callable[[Any], bool], expected: str,
-            default: Any = ...) -> Any:
-        self._used.add(key)
-        if key not in self.data:
-            if default is ...:
-                raise ProfileError(f"{self.path}: {self.where}key '{key}' is missing "
-                                   f"(expected {expected})")
-            return default
-        value = self.data[key]
-        if not check(value):
-            raise self.fail(key, expected, value)
-        return value
-
-    def text(self, key: str, default: Any = ...) -> Any:
-        return self.get(key, lambda v: isinstance(v, str), "text", default)
-
-    def number(self, key: str, default: Any = ..., *, low: float = -math.inf,
-               high: float = math.inf) -> Any:
-        def ok(v: Any) -> bool:
-            return (isinstance(v, int | float) and not isinstance(v, bool)
-                    and math.isfinite(v) and low <= v <= high)
-        expected = "a number" + (f" from {low:g} to {high:g}" if math.isfinite(low) else "")
-        value = self.get(key, ok, expected, default)
-        return value if value is None or value is ... else float(value)
-
-    def integer(self, key: str, default: Any = ..., *, low: int = 0, high: int = 127) -> Any:
-        def ok(v: Any) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
-        return self.get(key, ok, f"a whole number from {low} to {high}", default)
-
-    def flag(self, key: str, default: Any = ...) -> Any:
-        return self.get(key, lambda v: isinstance(v, bool), "true or false", default)
-
-    def choice(self, key: str, options: tuple[str, ...], default: Any = ...) -> Any:
-        return self.get(key, lambda v: v in options, "one of " + ", ".join(options), default)
-
-    def template(self, key: str, *, binary: bool, default: Any = None) -> Template | None:
-        self._used.add(key)
-        if key not in self.data:
-            return default
-        try:
-            return parse(self.data[key], binary=binary)
-        except TemplateError as err:
-            raise ProfileError(f"{self.path}: {self.where}key '{key}': {err}") from None
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self._used)
-        if unknown:
-            known = ", ".join(sorted(self._used))
-            raise ProfileError(f"{self.path}: {self.where}key '{unknown[0]}' is not a "
-                               f"profile setting here (expected one of: {known})")
 
 
 def load_profile(path: Path | str) -> Profile:
@@ -128,7 +53,7 @@ def load_profile(path: Path | str) -> Profile:
 
 
 def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
-    top = _Table(path, "", document)
+    top = Table(path, "", document)
     spec = top.get("spec", lambda v: isinstance(v, int) and not isinstance(v, bool),
                    f"the whole number {SPEC_VERSION}")
     if spec > SPEC_VERSION:
@@ -136,7 +61,7 @@ def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
                            f"({SPEC_VERSION}); update Outboard")
     if spec != SPEC_VERSION:
         raise top.fail("spec", str(SPEC_VERSION), spec)
-    unit = _Table(path, "[unit] ", top.get("unit", lambda v: isinstance(v, dict), "a table"))
+    unit = Table(path, "[unit] ", top.get("unit", lambda v: isinstance(v, dict), "a table"))
     control = unit.choice("control", CONTROLS)
     midi = _midi_settings(path, top) if control == "midi" else None
     serial = _serial_settings(path, top) if control == "serial" else None
@@ -155,7 +80,7 @@ def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
         seen.add(parameter.id)
     motor = None
     if "motor" in document:
-        table = _Table(path, "[motor] ", top.get("motor", lambda v: True, "a table"))
+        table = Table(path, "[motor] ", top.get("motor", lambda v: True, "a table"))
         motor = Motor(settle_ms=table.number("settle_ms", low=0, high=60_000),
                       tolerance_percent=table.number("tolerance_percent", low=0, high=50))
         table.finish()
@@ -189,8 +114,8 @@ def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
     return profile
 
 
-def _midi_settings(path: Path, top: _Table) -> MidiSettings:
-    table = _Table(path, "[midi] ", top.get("midi", lambda v: True, "a table", {}))
+def _midi_settings(path: Path, top: Table) -> MidiSettings:
+    table = Table(path, "[midi] ", top.get("midi", lambda v: True, "a table", {}))
     settings = MidiSettings(
         channel=table.integer("channel", 1, low=1, high=16),
         device_id=table.integer("device_id", 0, low=0, high=127),
@@ -200,18 +125,19 @@ def _midi_settings(path: Path, top: _Table) -> MidiSettings:
     return settings
 
 
-def _serial_settings(path: Path, top: _Table) -> SerialSettings:
-    table = _Table(path, "[serial] ", top.get("serial", lambda v: True, "a table"))
+def _serial_settings(path: Path, top: Table) -> SerialSettings:
+    table = Table(path, "[serial] ", top.get("serial", lambda v: True, "a table"))
     binary = table.flag("binary", False)
     terminator = table.text("terminator", "" if binary else "\r")
+    if not terminator.isascii():
+        raise table.fail("terminator", "ASCII text", terminator)
     settings = SerialSettings(
         baudrate=table.integer("baudrate", 9600, low=50, high=4_000_000),
         bytesize=table.integer("bytesize", 8, low=5, high=8),
         parity=table.choice("parity", ("none", "even", "odd", "mark", "space"), "none"),
         stopbits=table.number("stopbits", 1, low=1, high=2),
         flow=table.choice("flow", ("none", "rtscts", "xonxoff"), "none"),
-        terminator=terminator.encode("ascii", errors="strict") if terminator.isascii() else
-        _raise(table.fail("terminator", "ASCII text", terminator)),
+        terminator=terminator.encode("ascii"),
         encoding=table.choice("encoding", ("ascii",), "ascii"),
         echo=table.flag("echo", False),
         ack=table.template("ack", binary=binary),
@@ -226,14 +152,10 @@ def _serial_settings(path: Path, top: _Table) -> SerialSettings:
     return settings
 
 
-def _raise(error: Exception) -> Any:
-    raise error
-
-
 def _parameters(path: Path, index: int, raw: Any, control: str,
                 serial: SerialSettings | None) -> list[Parameter]:
     guess = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
-    table = _Table(path, f"parameter '{guess}': ", raw)
+    table = Table(path, f"parameter '{guess}': ", raw)
     pid = table.get("id", lambda v: isinstance(v, str) and bool(_ID.match(v)),
                     "lower-case letters, digits and _ (starting with a letter)")
     name = table.text("name")
@@ -294,9 +216,9 @@ def _parameters(path: Path, index: int, raw: Any, control: str,
                            "not midi")
     expanded = []
     for position, side in enumerate(sides or [None]):
-        midi = (_midi_binding(path, pid, midi_raw, position, len(sides))
+        midi = (midi_binding(path, pid, midi_raw, position, len(sides))
                 if midi_raw is not None else None)
-        wire = _serial_binding(path, pid, serial_raw, serial) if serial_raw is not None else None
+        wire = serial_binding(path, pid, serial_raw, serial) if serial_raw is not None else None
         _check_positions(path, pid, kind, fields, midi or wire)
         expanded.append(Parameter(
             id=f"{pid}_{side.lower()}" if side else pid,
@@ -325,7 +247,7 @@ def _check_positions(path: Path, pid: str, kind: str, fields: dict[str, Any],
                            f"{count} positions")
 
 
-def _detents(table: _Table) -> tuple[Detent, ...]:
+def _detents(table: Table) -> tuple[Detent, ...]:
     raw = table.get("detents", lambda v: isinstance(v, list) and len(v) >= 2,
                     "a list of two or more detents ({label, value} tables or numbers)")
     detents = []
@@ -344,135 +266,9 @@ def _detents(table: _Table) -> tuple[Detent, ...]:
     return tuple(detents)
 
 
-def _per_side(table: _Table, key: str, position: int, sides: int, high: int) -> int | None:
-    """A binding number, or one of a list with one number per side."""
-    value = table.data.get(key)
-    if isinstance(value, list):
-        if sides == 0 or len(value) != sides:
-            raise table.fail(key, f"one number per side ({sides})", value)
-        table.data[key] = value[position]
-    number = table.integer(key, None, low=0, high=high)
-    table.data[key] = value
-    return number
-
-
-def _midi_binding(path: Path, pid: str, raw: dict[str, Any], position: int,
-                  sides: int) -> MidiBinding:
-    table = _Table(path, f"parameter '{pid}': midi ", raw)
-    kind = table.choice("type", _MIDI_TYPES)
-    wide = kind in ("cc14", "pitchbend") or (kind == "nrpn" and raw.get("bits") == 14)
-    top = 16383 if wide else 127
-    if kind == "relative":
-        top = 100_000  # steps, not a field: as many as the control has
-    elif kind == "sysex":
-        top = _template_limit(table, "template")
-    number = _per_side(table, "number", position, sides, 127)
-    msb = _per_side(table, "msb", position, sides, 127)
-    lsb = _per_side(table, "lsb", position, sides, 127)
-    binding = MidiBinding(
-        type=kind, number=number, msb=msb, lsb=lsb,
-        order=table.choice("order", ("msb-first", "lsb-first"), "msb-first"),
-        bits=table.get("bits", lambda v: v in (7, 14), "7 or 14", 7),
-        wire_min=table.integer("wire_min", 0, low=0, high=top),
-        wire_max=table.integer("wire_max", top, low=0, high=top),
-        wire_centre=table.integer("wire_centre", None, low=0, high=top),
-        wire_values=tuple(table.get("wire_values", lambda v: isinstance(v, list) and all(
-            isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= top for x in v),
-            f"a list of whole numbers from 0 to {top}", [])),
-        template=table.template("template", binary=True),
-        query=table.template("query", binary=True),
-        reply=table.template("reply", binary=True),
-        increment=table.template("increment", binary=True),
-        decrement=table.template("decrement", binary=True),
-        select=tuple(_templates(table, "select")),
-        home_steps=table.integer("home_steps", 0, low=0, high=100_000),
-    )
-    table.finish()
-    allowed = _COMMON_MIDI_KEYS | _MIDI_TYPE_KEYS[kind]
-    for key in raw:
-        if key not in allowed:
-            raise ProfileError(f"{path}: parameter '{pid}': midi key '{key}' does not apply "
-                               f"to a {kind} binding (it takes: {', '.join(sorted(allowed))})")
-    needs = {"cc": ("number",), "cc14": ("msb", "lsb"), "nrpn": ("msb", "lsb"),
-             "program": (), "pitchbend": (), "sysex": ("template",),
-             "relative": ("increment", "decrement")}[kind]
-    for key in needs:
-        if getattr(binding, key) is None:
-            raise ProfileError(f"{path}: parameter '{pid}': midi key '{key}' is missing "
-                               f"(a {kind} binding needs it)")
-    _check_wire(path, pid, table, binding)
-    if kind == "pitchbend" and (number is None or number > 15):
-        raise ProfileError(f"{path}: parameter '{pid}': midi key 'number' must be the "
-                           "pitch-bend channel offset 0-15")
-    if (binding.query is None) != (binding.reply is None):
-        raise ProfileError(f"{path}: parameter '{pid}': midi 'query' and 'reply' go together")
-    return binding
-
-
-def _template_limit(table: _Table, key: str) -> int:
-    """The largest wire value the template's {value} field can carry."""
-    from .template import VALUE_LIMITS, Field
-
-    try:
-        template = parse(table.data.get(key, ""), binary=True)
-    except TemplateError:
-        return 127  # reported properly when the template itself is read
-    formats = [t.fmt for t in template.tokens if isinstance(t, Field) and t.name == "value"]
-    return min((VALUE_LIMITS[f] for f in formats), default=127)
-
-
-def _check_wire(path: Path, pid: str, table: _Table,
-                binding: MidiBinding | SerialBinding) -> None:
-    """Wire range, centre and per-position values that fit together (the parameter's
-    positions are checked once the parameter is built)."""
-    if binding.wire_max <= binding.wire_min:
-        raise table.fail("wire_max", f"above wire_min ({binding.wire_min})", binding.wire_max)
-    centre = binding.wire_centre
-    if centre is not None and not binding.wire_min < centre < binding.wire_max:
-        raise table.fail("wire_centre", f"between wire_min ({binding.wire_min}) and "
-                         f"wire_max ({binding.wire_max})", centre)
-
-
-def _templates(table: _Table, key: str) -> list[Template]:
-    table._used.add(key)
-    raw = table.data.get(key, [])
-    if not isinstance(raw, list):
-        raise table.fail(key, "a list of message templates", raw)
-    out = []
-    for i, source in enumerate(raw):
-        try:
-            out.append(parse(source, binary=True))
-        except TemplateError as err:
-            raise ProfileError(f"{table.path}: {table.where}key '{key}[{i}]': {err}") from None
-    return out
-
-
-def _serial_binding(path: Path, pid: str, raw: dict[str, Any],
-                    settings: SerialSettings | None) -> SerialBinding:
-    binary = bool(settings and settings.binary)
-    table = _Table(path, f"parameter '{pid}': serial ", raw)
-    binding = SerialBinding(
-        set=table.template("set", binary=binary) or _raise(
-            ProfileError(f"{path}: parameter '{pid}': serial key 'set' is missing")),
-        query=table.template("query", binary=binary),
-        reply=table.template("reply", binary=binary),
-        wire_min=table.integer("wire_min", 0, low=0, high=1_000_000),
-        wire_max=table.integer("wire_max", 127, low=1, high=1_000_000),
-        wire_centre=table.integer("wire_centre", None, low=0, high=1_000_000),
-        wire_values=tuple(table.get("wire_values", lambda v: isinstance(v, list) and all(
-            isinstance(x, int) and not isinstance(x, bool) for x in v),
-            "a list of whole numbers", [])),
-    )
-    table.finish()
-    _check_wire(path, pid, table, binding)
-    if (binding.query is None) != (binding.reply is None):
-        raise ProfileError(f"{path}: parameter '{pid}': serial 'query' and 'reply' go together")
-    return binding
-
-
 def _dump(path: Path, raw: Any, ids: set[str], wired: set[str],
           serial: SerialSettings | None) -> Dump:
-    table = _Table(path, "[dump] ", raw)
+    table = Table(path, "[dump] ", raw)
     binary = serial is None or serial.binary
     request = table.template("request", binary=binary)
     reply = table.template("reply", binary=binary)
