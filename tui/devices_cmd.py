@@ -16,7 +16,7 @@ from devices.emulator import EmulatedUnit, Misbehaviour
 from devices.errors import DeviceError
 from devices.loader import find_profile, load_profile, shipped_profiles
 from devices.profile import Parameter, Profile
-from devices.transport import open_transport, parse_address
+from devices.transport import SpyTransport, open_transport, parse_address
 from devices.transport.address import unit_address
 
 
@@ -61,6 +61,8 @@ def register(commands: Any) -> None:
     emulate.add_argument("--delay-ms", type=float, default=0.0, help="answer this late")
     emulate.add_argument("--silent", action="store_true", help="never answer")
     emulate.add_argument("--seconds", type=float, help="stop after this long (default: Ctrl-C)")
+    emulate.add_argument("--disconnect-after", type=float, metavar="SECONDS",
+                         help="pull the plug after this long: the port disappears")
     emulate.add_argument("--json", action="store_true", help="print events as JSON lines")
     emulate.set_defaults(handler=run_emulate)
 
@@ -80,6 +82,8 @@ def register(commands: Any) -> None:
             action.add_argument("value", metavar="VALUE")
         action.add_argument("--profile", required=True, metavar="PROFILE")
         action.add_argument("--timeout-ms", type=float, default=1000.0)
+        action.add_argument("--spy", action="store_true",
+                            help="print every byte each way, as hex, on stderr")
         action.add_argument("--json", action="store_true")
         action.set_defaults(handler=run_send if name == "send" else run_read)
 
@@ -273,7 +277,17 @@ def run_emulate(args: argparse.Namespace) -> int:
             print(f"Emulating {profile.title} on {where} (channel {address.channel}, device "
                   f"id {address.device_id}). Ctrl-C stops.", flush=True)
         try:
-            stop.wait(args.seconds)
+            if args.disconnect_after is not None:
+                stop.wait(args.disconnect_after)
+                runner.close()
+                if args.json:
+                    _emit({"event": "disconnected"})
+                else:
+                    print("Disconnected.", flush=True)
+                if args.seconds is not None:
+                    stop.wait(max(0.0, args.seconds - args.disconnect_after))
+            else:
+                stop.wait(args.seconds)
         except KeyboardInterrupt:
             pass
         if runner.error is not None:
@@ -285,6 +299,8 @@ def _driver(args: argparse.Namespace) -> tuple[Profile, Driver, Any]:
     profile = _profile(args.profile)
     address = parse_address(args.address)
     transport = open_transport(address, profile)
+    if args.spy:
+        transport = SpyTransport(transport, echo=sys.stderr)
     transport.open()
     return profile, Driver(profile, transport, unit_address(address, profile)), transport
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import codec, values
@@ -35,13 +37,17 @@ class EmulatedUnit:
     """
 
     def __init__(self, profile: Profile, *, address: Address | None = None,
-                 misbehaviour: Misbehaviour | None = None, seed: int = 0) -> None:
+                 misbehaviour: Misbehaviour | None = None, seed: int = 0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.profile = profile
         self.address = address or Address(
             channel=profile.midi.channel if profile.midi else 1,
             device_id=profile.midi.device_id if profile.midi else 0,
         )
         self.misbehaviour = misbehaviour or Misbehaviour()
+        self._clock = clock
+        # Motors in motion: parameter id -> (wire it left from, wire it will land on, start).
+        self._moving: dict[str, tuple[int, int, float]] = {}
         self._random = random.Random(seed)
         self.wire: dict[str, int] = {}
         # Text protocols that speak engineering units keep units, as such units do.
@@ -64,7 +70,22 @@ class EmulatedUnit:
         parameter = self.profile.parameter(parameter_id)
         if parameter_id in self.units:
             return self.units[parameter_id]
-        return codec.from_wire(parameter, self.wire[parameter_id])
+        return codec.from_wire(parameter, self.position(parameter_id))
+
+    def position(self, parameter_id: str) -> int:
+        """Where the control is now, as a wire value: a motor still travelling is on its way
+        (linearly over the profile's settle time), not yet where it will land."""
+        target = self.wire[parameter_id]
+        moving = self._moving.get(parameter_id)
+        if moving is None or self.profile.motor is None:
+            return target
+        start, landing, began = moving
+        settle = self.profile.motor.settle_ms / 1000.0
+        share = (self._clock() - began) / settle if settle > 0 else 1.0
+        if share >= 1.0:
+            del self._moving[parameter_id]
+            return landing
+        return round(start + (landing - start) * share)
 
     def set_wire(self, parameter: Parameter, wire: int) -> None:
         binding = parameter.midi or parameter.serial
@@ -72,7 +93,9 @@ class EmulatedUnit:
         if not binding.wire_values:  # type: ignore[union-attr]
             wire = min(max(wire, low), high)
         if self.profile.motor is not None and not values.positions(parameter):
+            start = self.position(parameter.id) if parameter.id in self.wire else wire
             wire = self._motor_landing(parameter, wire, low, high)
+            self._moving[parameter.id] = (start, wire, self._clock())
         self.wire[parameter.id] = wire
         self.changes.append((parameter.id, codec.from_wire(parameter, wire)))
 
@@ -166,7 +189,7 @@ class EmulatedUnit:
         address = {"device_id": self.address.device_id, "channel": self.address.channel}
         dump = self.profile.dump
         if dump is not None and self._matches(dump.request, message):
-            wires = {pid: self.wire[pid] for pid in dump.reply.parameters}
+            wires = {pid: self.position(pid) for pid in dump.reply.parameters}
             return [dump.reply.render(values=wires, **address)]
         for parameter in self.profile.parameters:
             binding = parameter.midi
@@ -174,7 +197,7 @@ class EmulatedUnit:
                 continue
             param = binding.number or 0
             if binding.query is not None and self._matches(binding.query, message, param):
-                return [binding.reply.render(value=self.wire[parameter.id], param=param,  # type: ignore[union-attr]
+                return [binding.reply.render(value=self.position(parameter.id), param=param,  # type: ignore[union-attr]
                                              **address)]
             if binding.type == "sysex" and binding.template is not None:
                 try:
@@ -205,7 +228,7 @@ class EmulatedUnit:
                 continue
             if binding.query is not None and self._matches(binding.query, line):
                 units = self.value(parameter.id)
-                wire = self.wire.get(parameter.id, 0)
+                wire = self.position(parameter.id) if parameter.id in self.wire else 0
                 out.append(binding.reply.render(value=wire, value_units=units, **address))  # type: ignore[union-attr]
                 return out
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TextIO
 
 from .base import Transport
 
@@ -12,8 +13,9 @@ log = logging.getLogger("outboard.wire")
 class SpyTransport:
     """Wraps ``inner``; every message sent or received is logged and kept in ``traffic``."""
 
-    def __init__(self, inner: Transport) -> None:
+    def __init__(self, inner: Transport, *, echo: TextIO | None = None) -> None:
         self.inner = inner
+        self._echo = echo
         self.address = inner.address
         self.traffic: list[tuple[str, bytes]] = []
 
@@ -29,15 +31,21 @@ class SpyTransport:
 
     def send(self, message: bytes) -> None:
         self.traffic.append(("out", message))
-        log.info("%s -> %s", self.address, message.hex(" ").upper())
+        self._log("->", message)
         self.inner.send(message)
 
     def receive(self, timeout: float) -> bytes | None:
         message = self.inner.receive(timeout)
         if message is not None:
             self.traffic.append(("in", message))
-            log.info("%s <- %s", self.address, message.hex(" ").upper())
+            self._log("<-", message)
         return message
+
+    def _log(self, arrow: str, message: bytes) -> None:
+        text = f"{self.address} {arrow} {message.hex(' ').upper()}"
+        log.info(text)
+        if self._echo is not None:
+            print(text, file=self._echo, flush=True)
 
     def __enter__(self) -> SpyTransport:
         self.open()

@@ -134,3 +134,27 @@ def test_emulate_on_jack_midi_with_ports_listed(jack_server: str) -> None:
     assert [e for e in events if e["event"] == "change"] == [
         {"event": "change", "parameter": "fader_3", "value": pytest.approx(-6.0, abs=0.01),
          "label": "-6.0 dB"}]
+
+
+def test_spy_prints_every_byte(capsys) -> None:
+    code, out, err = run(capsys, "devices", "send", "emulated:", "output_level_l", "-11.5",
+                         "--profile", "drawmer-m500", "--spy")
+    wire = err.strip().splitlines()
+    assert code == 0
+    assert wire[0] == "emulated:drawmer-m500 -> B0 47 7F"  # the OUTPUT page key first
+    assert all(line.startswith("emulated:drawmer-m500 -> B0 6") for line in wire[1:])
+    assert f"({len(wire)} messages" in out
+
+
+def test_an_emulated_unit_can_be_unplugged() -> None:
+    process, hello = start_emulator("generic-serial-ascii", "--pty", "--disconnect-after",
+                                    "0.5", "--seconds", "30")
+    try:
+        assert process.stdout.readline().strip() == '{"event": "disconnected"}'  # type: ignore[union-attr]
+        done = subprocess.run([OUTBOARD, "devices", "send", f"serial:{hello['address']}",
+                               "gain", "1", "--profile", "generic-serial-ascii"],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 3, done.stderr
+        assert "outboard: serial:" in done.stderr and "Traceback" not in done.stderr
+    finally:
+        stop(process)

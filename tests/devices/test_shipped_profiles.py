@@ -79,7 +79,8 @@ def messages_for(profile: Profile, parameter: Parameter, value: float) -> list[b
 @pytest.mark.parametrize("key", [k for k, p in PROFILES.items() if p.control == "midi"])
 def test_each_midi_profile_drives_its_emulator(key: str) -> None:
     profile = PROFILES[key]
-    unit = EmulatedUnit(profile)
+    now = [0.0]
+    unit = EmulatedUnit(profile, clock=lambda: now[0])
     for parameter in profile.parameters:
         if parameter.midi is None:
             continue
@@ -87,6 +88,7 @@ def test_each_midi_profile_drives_its_emulator(key: str) -> None:
             parameter.detents[-1].value if parameter.kind == "stepped" else parameter.maximum)
         for message in messages_for(profile, parameter, target):
             unit.receive_midi(message)
+        now[0] += 60.0  # long past any motor's settle time
         landed = unit.value(parameter.id)
         if profile.motor is not None and not values.positions(parameter):
             span = parameter.maximum - parameter.minimum
@@ -100,12 +102,19 @@ def test_a_motorised_unit_lands_near_but_not_on_target() -> None:
     assert motorised, "a motorised profile ships"
     profile = motorised[0]
     fader = next(p for p in profile.parameters if p.midi and not values.positions(p))
-    unit = EmulatedUnit(profile, seed=7)
+    now = [0.0]
+    unit = EmulatedUnit(profile, seed=7, clock=lambda: now[0])
+    settle = profile.motor.settle_ms / 1000.0  # type: ignore[union-attr]
     misses = []
     for i in range(20):
         target = fader.minimum + (fader.maximum - fader.minimum) * (i + 0.5) / 20
+        before = unit.value(fader.id)
         for message in messages_for(profile, fader, target):
             unit.receive_midi(message)
+        now[0] += settle / 2
+        halfway = unit.value(fader.id)
+        assert min(before, target) - 1 <= halfway <= max(before, target) + 1  # on its way
+        now[0] += settle
         misses.append(unit.value(fader.id) - values.validate(fader, target))
     span = fader.maximum - fader.minimum
     assert max(abs(m) for m in misses) <= profile.motor.tolerance_percent / 100 * span  # type: ignore[union-attr]

@@ -164,3 +164,55 @@ def test_emulated_address_opens_a_memory_transport() -> None:
         driver = Driver(profile, transport, ADDRESS)
         driver.set("mix", 12)
         assert driver.read("mix") == 12.0
+
+
+DUMP_UNIT = """
+[dump]
+request = "F0 32 {device_id} 40 F7"
+reply = "F0 32 {device_id} 40 {param=threshold} {param=ratio} {param=link} F7"
+
+[[parameter]]
+id = "threshold"
+name = "Threshold"
+kind = "continuous"
+unit = "dB"
+min = -60.0
+max = 0.0
+resolution = 0.5
+[parameter.midi]
+type = "cc"
+number = 20
+wire_max = 120
+
+[[parameter]]
+id = "ratio"
+name = "Ratio"
+kind = "stepped"
+detents = [1.5, 2, 4, 10]
+[parameter.midi]
+type = "cc"
+number = 21
+wire_max = 3
+
+[[parameter]]
+id = "link"
+name = "Stereo link"
+kind = "switch"
+[parameter.midi]
+type = "cc"
+number = 22
+"""
+
+
+def test_whole_state_dump() -> None:
+    profile = midi_unit(DUMP_UNIT)
+    unit = EmulatedUnit(profile, address=ADDRESS)
+    with SpyTransport(MemoryTransport(unit)) as spy:
+        driver = Driver(profile, spy, ADDRESS)
+        driver.set("threshold", -12.5)
+        driver.set("ratio", 4)
+        driver.set("link", 1)
+        state = driver.read_dump()
+    assert state == {"threshold": -12.5, "ratio": 4.0, "link": 1.0}
+    assert [m.hex(" ").upper() for _, m in spy.traffic[-2:]] == [
+        "F0 32 05 40 F7", "F0 32 05 40 5F 02 7F F7"]
