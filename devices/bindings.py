@@ -37,11 +37,12 @@ def midi_binding(path: Path, pid: str, raw: dict[str, Any], position: int,
     table = Table(path, f"parameter '{pid}': midi ", raw)
     kind = table.choice("type", MIDI_TYPES)
     wide = kind in ("cc14", "pitchbend") or (kind == "nrpn" and raw.get("bits") == 14)
-    top = 16383 if wide else 127
+    top = 16383 if wide else 127  # the largest wire value, and wire_max's default
+    limit = top
     if kind == "relative":
-        top = 100_000  # steps, not a field: as many as the control has
+        limit = 100_000  # steps, not a field: as many as the control has, if set
     elif kind == "sysex":
-        top = _template_limit(table, "template")
+        limit = _template_limit(table, "template")
     number = _per_side(table, "number", position, sides, 127)
     msb = _per_side(table, "msb", position, sides, 127)
     lsb = _per_side(table, "lsb", position, sides, 127)
@@ -49,12 +50,12 @@ def midi_binding(path: Path, pid: str, raw: dict[str, Any], position: int,
         type=kind, number=number, msb=msb, lsb=lsb,
         order=table.choice("order", ("msb-first", "lsb-first"), "msb-first"),
         bits=table.get("bits", lambda v: v in (7, 14), "7 or 14", 7),
-        wire_min=table.integer("wire_min", 0, low=0, high=top),
-        wire_max=table.integer("wire_max", top, low=0, high=top),
-        wire_centre=table.integer("wire_centre", None, low=0, high=top),
+        wire_min=table.integer("wire_min", 0, low=0, high=limit),
+        wire_max=table.integer("wire_max", min(top, limit), low=0, high=limit),
+        wire_centre=table.integer("wire_centre", None, low=0, high=limit),
         wire_values=tuple(table.get("wire_values", lambda v: isinstance(v, list) and all(
-            isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= top for x in v),
-            f"a list of whole numbers from 0 to {top}", [])),
+            isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= limit for x in v),
+            f"a list of whole numbers from 0 to {limit}", [])),
         template=table.template("template", binary=True),
         query=table.template("query", binary=True),
         reply=table.template("reply", binary=True),
@@ -101,6 +102,18 @@ def _check_wire(path: Path, pid: str, table: Table,
     positions are checked once the parameter is built)."""
     if binding.wire_max <= binding.wire_min:
         raise table.fail("wire_max", f"above wire_min ({binding.wire_min})", binding.wire_max)
+    top = max((binding.wire_max, *binding.wire_values))
+    for key in ("template", "query", "reply", "set"):
+        template = getattr(binding, key, None)
+        if template is None or not template.binary:
+            continue
+        fields = [t for t in template.tokens if isinstance(t, Field) and t.name == "value"]
+        for field in fields:
+            if VALUE_LIMITS[field.fmt] < top:
+                raise ProfileError(
+                    f"{path}: parameter '{pid}': {table.where.split(': ', 1)[1]}key '{key}': "
+                    f"{{value:{field.fmt}}} carries at most {VALUE_LIMITS[field.fmt]}, but the "
+                    f"wire range goes to {top}")
     centre = binding.wire_centre
     if centre is not None and not binding.wire_min < centre < binding.wire_max:
         raise table.fail("wire_centre", f"between wire_min ({binding.wire_min}) and "
@@ -122,8 +135,8 @@ def serial_binding(path: Path, pid: str, raw: dict[str, Any],
         wire_max=table.integer("wire_max", 127, low=1, high=1_000_000),
         wire_centre=table.integer("wire_centre", None, low=0, high=1_000_000),
         wire_values=tuple(table.get("wire_values", lambda v: isinstance(v, list) and all(
-            isinstance(x, int) and not isinstance(x, bool) for x in v),
-            "a list of whole numbers", [])),
+            isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 1_000_000 for x in v),
+            "a list of whole numbers from 0 to 1000000", [])),
     )
     table.finish()
     _check_wire(path, pid, table, binding)

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from . import codec, values
 from .codec import Address
-from .errors import DeviceTimeout, ReplyError
+from .errors import DeviceTimeout, ProfileError, ReplyError
 from .profile import Parameter, Profile
 from .template import TemplateError
 from .transport.base import Transport
+
+# MIDI 1.0 runs at 31,250 baud with 10 bits a byte (start, 8 data, stop): 320 us a byte.
+MIDI_SECONDS_PER_BYTE = 10 / 31_250
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class Driver:
         self.transport = transport
         self.address = address
         self._last_send = 0.0
+        self._last_length = 0
         self._relative_position: dict[str, int] = {}
 
     # ---------------------------------------------------------------- setting
@@ -59,17 +63,28 @@ class Driver:
         return (self.profile.midi.min_gap_ms if self.profile.midi else 0.0) / 1000.0
 
     def _paced_send(self, message: bytes, gap: float) -> None:
+        """Send no faster than the unit's own gap, nor than a MIDI cable carries the
+        previous message: a unit behind a 5-pin DIN input drops what comes faster."""
+        if self.profile.control == "midi":
+            gap = max(gap, self._last_length * MIDI_SECONDS_PER_BYTE)
         wait = self._last_send + gap - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         self.transport.send(message)
         self._last_send = time.monotonic()
+        self._last_length = len(message)
 
-    def _serial_exchange(self, command: bytes, *, expect_ack: bool) -> bytes | None:
-        """Send a serial command; return the reply line that is not an echo or ack."""
+    def _serial_exchange(self, command: bytes, *, expect_ack: bool,
+                         timeout: float | None = None) -> bytes | None:
+        """Send a serial command; return the reply line that is not an echo or ack.
+
+        A retry after a late acknowledgement may apply the command twice; commands set
+        absolute values, so that is harmless.
+        """
         settings = self.profile.serial
         assert settings is not None
-        timeout = settings.timeout_ms / 1000.0
+        if timeout is None:
+            timeout = settings.timeout_ms / 1000.0
         attempts = settings.retries + 1
         for attempt in range(attempts):
             self._drain()
@@ -118,13 +133,15 @@ class Driver:
         """Ask the unit for one value; DeviceTimeout or ReplyError if it cannot say."""
         parameter = self.profile.parameter(parameter_id)
         if not self.can_read(parameter_id):
-            raise ReplyError(f"{self.profile.key}: {parameter_id} cannot be read back")
+            raise ProfileError(f"{self.profile.key}: {parameter_id} cannot be read back "
+                               "(its profile gives no query)")
         if parameter.midi is not None:
             return self._read_midi(parameter, timeout)
         settings = self.profile.serial
         assert settings is not None
         query = codec.serial_query(parameter, self.address, settings.terminator)
-        reply = self._serial_exchange(query, expect_ack=False)  # type: ignore[arg-type]
+        reply = self._serial_exchange(query, expect_ack=False,  # type: ignore[arg-type]
+                                      timeout=timeout)
         return codec.read_serial_reply(parameter, reply, self.address)  # type: ignore[arg-type]
 
     def _read_midi(self, parameter: Parameter, timeout: float | None) -> float:

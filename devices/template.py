@@ -299,6 +299,8 @@ def _field(body: str, *, binary: bool) -> Field:
         return Field("value", fmt=fmt)
     if name in ("device_id", "param"):
         fmt = fmt or "7"
+        if not binary and fmt != "7":
+            raise TemplateError(f"{{{body}}}: text templates write {{{name}}} as plain digits")
         if fmt not in ("7", "14be", "14le", "u8"):
             raise TemplateError(f"{{{body}}}: format must be 7, 14be, 14le or u8")
         return Field(name, fmt=fmt)

@@ -81,7 +81,10 @@ def register(commands: Any) -> None:
         if name == "send":
             action.add_argument("value", metavar="VALUE")
         action.add_argument("--profile", required=True, metavar="PROFILE")
-        action.add_argument("--timeout-ms", type=float, default=1000.0)
+        if name == "read":
+            action.add_argument("--timeout-ms", type=float, default=None,
+                                help="how long to wait for each answer (default: the "
+                                "profile's, or 500 ms for MIDI)")
         action.add_argument("--spy", action="store_true",
                             help="print every byte each way, as hex, on stderr")
         action.add_argument("--json", action="store_true")
@@ -128,10 +131,16 @@ def parameter_json(parameter: Parameter) -> dict[str, Any]:
         document["side"] = parameter.side
     binding = parameter.midi or parameter.serial
     if parameter.midi is not None:
-        document["midi"] = {"type": parameter.midi.type, "number": parameter.midi.number,
-                            "msb": parameter.midi.msb, "lsb": parameter.midi.lsb}
+        m = parameter.midi
+        document["midi"] = {"type": m.type, "number": m.number, "msb": m.msb, "lsb": m.lsb}
+        for key in ("template", "query", "reply", "increment", "decrement"):
+            if getattr(m, key) is not None:
+                document["midi"][key] = getattr(m, key).source
     if parameter.serial is not None:
         document["serial"] = {"set": parameter.serial.set.source}
+        for key in ("query", "reply"):
+            if getattr(parameter.serial, key) is not None:
+                document["serial"][key] = getattr(parameter.serial, key).source
     document["read_back"] = bool(binding and binding.query is not None)
     return document
 
@@ -203,10 +212,14 @@ def run_check(args: argparse.Namespace) -> int:
                "parameters": len(profile.parameters), "read_back": readable,
                "verified": profile.verified})
     else:
-        print(f"{args.file}: ok: {profile.title}, {len(profile.parameters)} parameters in "
-              f"{len(profile.sections)} sections, {readable} can be read back"
+        print(f"{args.file}: ok: {profile.title}, {_count(len(profile.parameters), 'parameter')}"
+              f" in {_count(len(profile.sections), 'section')}, {readable} can be read back"
               + ("" if profile.verified else "; marked unverified"))
     return EXIT_OK
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def run_ports(args: argparse.Namespace) -> int:
@@ -214,16 +227,21 @@ def run_ports(args: argparse.Namespace) -> int:
 
     from devices.transport.midi_port import backend
 
+    midi_error = None
     try:
         midi = backend(args.api)
         outputs, inputs = midi.get_output_names(), midi.get_input_names()
     except (OSError, RuntimeError, ImportError) as err:
-        raise DeviceError(f"MIDI ({args.api or 'default API'}): {err}") from err
+        outputs, inputs = [], []
+        midi_error = f"MIDI ({args.api or 'default API'}) is not available: {err}"
     serial_ports = [{"device": p.device, "description": p.description}
                     for p in list_ports.comports()]
     if args.json:
-        _emit({"midi_outputs": outputs, "midi_inputs": inputs, "serial": serial_ports})
+        _emit({"midi_outputs": outputs, "midi_inputs": inputs, "serial": serial_ports,
+               "midi_error": midi_error})
         return EXIT_OK
+    if midi_error:
+        print(midi_error)
     print("MIDI outputs (units Outboard can send to):")
     print("\n".join(f"  {n}" for n in outputs) or "  none")
     print("MIDI inputs (units that can answer):")
@@ -243,6 +261,13 @@ def run_emulate(args: argparse.Namespace) -> int:
     for name in ("drop", "garble"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             raise InputError(f"--{name} {getattr(args, name)}: a share from 0 to 1")
+    if args.channel is not None and not 1 <= args.channel <= 16:
+        raise InputError(f"--channel {args.channel}: a MIDI channel is 1 to 16")
+    if args.device_id is not None and not 0 <= args.device_id <= 127:
+        raise InputError(f"--device-id {args.device_id}: a device id is 0 to 127")
+    if args.pty and profile.control == "midi":
+        raise InputError(f"{profile.key} is a MIDI unit: it listens on a virtual MIDI port "
+                         "(--midi-port NAME), not on a pseudo-terminal")
     base = profile.midi
     address = Address(channel=args.channel or (base.channel if base else 1),
                       device_id=args.device_id if args.device_id is not None
@@ -261,7 +286,7 @@ def run_emulate(args: argparse.Namespace) -> int:
 
     if profile.control == "serial" and not args.midi_port:
         runner: Any = PtyEmulator(unit, on_change=changed)
-        where = runner.port
+        where = f"serial:{runner.port}"
     else:
         if profile.control != "midi":
             raise InputError(f"{profile.key} is a serial unit: use --pty")
@@ -347,7 +372,8 @@ def run_send(args: argparse.Namespace) -> int:
 
 def run_read(args: argparse.Namespace) -> int:
     profile, driver, transport = _driver(args)
-    timeout = args.timeout_ms / 1000.0
+    timeout = None if args.timeout_ms is None else args.timeout_ms / 1000.0
+    failures: list[DeviceError] = []
     try:
         if args.parameter:
             targets = [_parameter(profile, args.parameter)]
@@ -355,17 +381,23 @@ def run_read(args: argparse.Namespace) -> int:
             targets = [p for p in profile.parameters if driver.can_read(p.id)]
             if not targets:
                 raise InputError(f"{profile.key}: none of its parameters can be read back")
-        results = {p.id: driver.read(p.id, timeout=timeout) for p in targets}
+        for parameter in targets:
+            try:
+                value = driver.read(parameter.id, timeout=timeout)
+            except DeviceError as err:
+                if len(targets) == 1:
+                    raise
+                failures.append(err)
+                print(f"outboard: {err.message}", file=sys.stderr)
+                continue
+            if args.json:
+                _emit({"parameter": parameter.id, "value": value,
+                       "label": values.label(parameter, value)})
+            else:
+                print(f"{parameter.id} = {values.label(parameter, value)}", flush=True)
     finally:
         transport.close()
-    for pid, value in results.items():
-        parameter = profile.parameter(pid)
-        if args.json:
-            _emit({"parameter": pid, "value": value, "label": values.label(parameter, value)})
-        else:
-            print(f"{pid} = {values.label(parameter, value)}")
-    sys.stdout.flush()
-    return EXIT_OK
+    return max((f.exit_code for f in failures), default=EXIT_OK)
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ ones. Each runs one daemon thread with a stop event, joined on close."""
 from __future__ import annotations
 
 import os
+import queue
 import select
 import threading
 import time
@@ -13,6 +14,7 @@ from types import TracebackType
 
 import mido
 
+from ..errors import TransportError
 from ..transport.midi_port import backend
 from .unit import EmulatedUnit
 
@@ -123,7 +125,11 @@ class PtyEmulator(_Runner):
 
 class MidiEmulator(_Runner):
     """A MIDI unit on virtual ports named ``name``: it listens on an input port and answers
-    on an output port of the same name, on the rtmidi API given (alsa, jack)."""
+    on an output port of the same name, on the rtmidi API given (alsa, jack).
+
+    The port's callback (on JACK, the audio thread) only queues the bytes; a worker thread
+    decodes them, keeps the unit's state and sends the replies, late if told to be.
+    """
 
     def __init__(self, unit: EmulatedUnit, name: str, *, api: str | None = None,
                  on_change: Callable[[str, float], None] | None = None) -> None:
@@ -132,31 +138,46 @@ class MidiEmulator(_Runner):
         self.api = api
         self._in: mido.ports.BaseInput | None = None
         self._out: mido.ports.BaseOutput | None = None
-        self._lock = threading.Lock()
+        self._inbox: queue.Queue[bytes] = queue.Queue(maxsize=65536)
 
     def start(self) -> None:
         midi = backend(self.api)
-        self._out = midi.open_output(self.name, virtual=True, client_name=self.name)
-        self._in = midi.open_input(self.name, virtual=True, client_name=self.name,
-                                   callback=self._on_message)
+        try:
+            self._out = midi.open_output(self.name, virtual=True, client_name=self.name)
+            self._in = midi.open_input(self.name, virtual=True, client_name=self.name,
+                                       callback=self._on_message)
+        except (OSError, RuntimeError, ImportError) as err:
+            self.close()
+            raise TransportError(f"midi:{self.name}: cannot open virtual ports ({err})") from err
+        self._thread = threading.Thread(target=self._serve, name="midi-emulator", daemon=True)
+        self._thread.start()
 
     def _on_message(self, message: mido.Message) -> None:
-        if self._stop.is_set():
-            return
         try:
-            with self._lock:
+            self._inbox.put_nowait(bytes(message.bytes()))
+        except queue.Full:
+            pass  # a flood beyond what a unit could take: dropped, as a real one would
+
+    def _serve(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    message = self._inbox.get(timeout=_POLL_S)
+                except queue.Empty:
+                    continue
                 before = len(self.unit.changes)
-                replies = self.unit.receive_midi(bytes(message.bytes()))
+                replies = self.unit.receive_midi(message)
                 self._report_changes(before)
-            if replies and self.unit.misbehaviour.delay_s:
-                time.sleep(self.unit.misbehaviour.delay_s)
-            for reply in replies:
-                self._out.send(mido.Message.from_bytes(list(reply)))  # type: ignore[union-attr]
-        except BaseException as err:  # noqa: BLE001 - a callback must not raise into rtmidi
+                if replies and self.unit.misbehaviour.delay_s:
+                    self._stop.wait(self.unit.misbehaviour.delay_s)
+                for reply in replies:
+                    if self._out is not None:
+                        self._out.send(mido.Message.from_bytes(list(reply)))
+        except BaseException as err:  # noqa: BLE001 - kept for the owner to re-raise
             self.error = err
 
     def close(self) -> None:
-        self._stop.set()
+        super().close()
         for port in (self._in, self._out):
             if port is not None:
                 port.close()

@@ -14,6 +14,7 @@ from .base import Transport
 from .memory import MemoryTransport
 
 SCHEMES = ("midi", "serial", "manual", "emulated")
+MIDI_APIS = ("alsa", "jack", "coremidi", "winmm")
 _KNOWN_OPTIONS = {"midi": {"channel", "device_id", "api"},
                   "serial": {"baudrate", "device_id"},
                   "manual": set(), "emulated": {"channel", "device_id"}}
@@ -61,6 +62,12 @@ def parse_address(text: str) -> UnitAddress:
     channel = int(address.option("channel", "1") or 1)
     if not 1 <= channel <= 16:
         raise AddressError(f"{text!r}: channel={channel} must be 1 to 16")
+    device_id = int(address.option("device_id", "0") or 0)
+    if not 0 <= device_id <= 127:
+        raise AddressError(f"{text!r}: device_id={device_id} must be 0 to 127")
+    api = address.option("api")
+    if api is not None and api not in MIDI_APIS:
+        raise AddressError(f"{text!r}: api={api} must be one of {', '.join(MIDI_APIS)}")
     return address
 
 

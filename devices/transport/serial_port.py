@@ -68,7 +68,9 @@ class SerialTransport(BaseTransport):
             if time.monotonic() > deadline:
                 return None
             try:
-                chunk = self._port.read(256)  # type: ignore[union-attr]
+                # What has arrived, or wait (up to the port's 10 ms timeout) for one byte.
+                waiting = self._port.in_waiting  # type: ignore[union-attr]
+                chunk = self._port.read(waiting or 1)  # type: ignore[union-attr]
             except (serial.SerialException, OSError) as err:
                 raise TransportError(f"{self.address}: read failed, unit gone? ({err})") from err
             if chunk:

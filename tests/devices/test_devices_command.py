@@ -100,7 +100,7 @@ def stop(process: subprocess.Popen[str]) -> list[dict]:
 def test_emulate_on_a_pty_then_send_and_read_through_it() -> None:
     process, hello = start_emulator("generic-serial-ascii", "--pty")
     try:
-        address = f"serial:{hello['address']}"
+        address = hello['address']
         done = subprocess.run([OUTBOARD, "devices", "send", address, "frequency", "4 kHz",
                                "--profile", "generic-serial-ascii"],
                               capture_output=True, text=True, check=False)
@@ -151,7 +151,7 @@ def test_an_emulated_unit_can_be_unplugged() -> None:
                                     "0.5", "--seconds", "30")
     try:
         assert process.stdout.readline().strip() == '{"event": "disconnected"}'  # type: ignore[union-attr]
-        done = subprocess.run([OUTBOARD, "devices", "send", f"serial:{hello['address']}",
+        done = subprocess.run([OUTBOARD, "devices", "send", hello['address'],
                                "gain", "1", "--profile", "generic-serial-ascii"],
                               capture_output=True, text=True, check=False)
         assert done.returncode == 3, done.stderr
