@@ -158,3 +158,23 @@ def test_an_emulated_unit_can_be_unplugged() -> None:
         assert "outboard: serial:" in done.stderr and "Traceback" not in done.stderr
     finally:
         stop(process)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["generic-midi-cc", "--channel", "17"], "--channel 17: a MIDI channel is 1 to 16"),
+    (["generic-midi-cc", "--pty"], "is a MIDI unit: it listens on a virtual MIDI port"),
+    (["generic-midi-cc", "--drop", "2"], "--drop 2.0: a share from 0 to 1"),
+    (["api-2500"], "a manual unit has no protocol to emulate"),
+])
+def test_emulate_refuses_bad_options(capsys, argv: list[str], message: str) -> None:
+    code, _, err = run(capsys, "devices", "emulate", *argv, "--seconds", "0")
+    assert code == 2 and message in err
+
+
+def test_read_goes_on_past_a_unit_that_does_not_answer(capsys) -> None:
+    code, out, err = run(capsys, "devices", "read", "emulated:", "bypass", "--json",
+                         "--profile", "generic-serial-ascii")
+    assert code == 0 and lines(out)[0]["label"] == "in"
+    code, _, err = run(capsys, "devices", "read", "emulated:", "output_level_l",
+                       "--profile", "drawmer-m500")
+    assert code == 2 and "cannot be read back" in err

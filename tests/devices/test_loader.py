@@ -83,6 +83,10 @@ def midi(extra: str) -> str:
     (midi(GOOD_PARAMETER.replace('type = "cc"\nnumber = 20', 'type = "sysex"\n'
                                  'template = "F0 {value} F7"\nwire_max = 1000')),
      "midi key 'wire_max' must be a whole number from 0 to 127"),
+    (midi(GOOD_PARAMETER.replace('type = "cc"\nnumber = 20', 'type = "sysex"\n'
+                                 'template = "F0 {value:14be} F7"\nwire_max = 16383\n'
+                                 'query = "F0 01 F7"\nreply = "F0 {value} F7"')),
+     "key 'reply': {value:7} carries at most 127, but the wire range goes to 16383"),
     (midi(GOOD_PARAMETER.replace('[parameter.midi]\ntype = "cc"\nnumber = 20',
                                  'midi = {}')),
      "midi key 'type' is missing"),

@@ -152,7 +152,9 @@ def test_addresses() -> None:
     assert s.target == "socket://localhost:7000" and s.option("baudrate") == "19200"
     assert parse_address("manual:").scheme == "manual"
     for bad, message in (("usb:thing", "starts with one of"), ("midi:X?chanel=2", "'chanel'"),
-                         ("midi:X?channel=17", "1 to 16"), ("serial:", "name the device")):
+                         ("midi:X?channel=17", "1 to 16"), ("serial:", "name the device"),
+                         ("midi:X?device_id=300", "0 to 127"),
+                         ("midi:X?api=beos", "api=beos must be one of")):
         with pytest.raises(Exception, match=message):
             parse_address(bad)
 
