@@ -137,12 +137,32 @@ class Driver:
                                "(its profile gives no query)")
         if parameter.midi is not None:
             return self._read_midi(parameter, timeout)
+        return self._read_serial(parameter, timeout)
+
+    def _read_serial(self, parameter: Parameter, timeout: float | None) -> float:
+        """Query, then take the first line that reads as this parameter's reply: a late
+        answer to an earlier query is passed over, not mistaken for this one."""
         settings = self.profile.serial
         assert settings is not None
+        wait = settings.timeout_ms / 1000.0 if timeout is None else timeout
         query = codec.serial_query(parameter, self.address, settings.terminator)
-        reply = self._serial_exchange(query, expect_ack=False,  # type: ignore[arg-type]
-                                      timeout=timeout)
-        return codec.read_serial_reply(parameter, reply, self.address)  # type: ignore[arg-type]
+        last_error: ReplyError | None = None
+        for _ in range(settings.retries + 1):
+            self._drain()
+            self._paced_send(query, settings.delay_ms / 1000.0)  # type: ignore[arg-type]
+            deadline = time.monotonic() + wait
+            while (left := deadline - time.monotonic()) > 0:
+                line = self.transport.receive(left)
+                if line is None:
+                    break
+                try:
+                    return codec.read_serial_reply(parameter, line, self.address)
+                except ReplyError as err:
+                    last_error = err  # an echo, or an answer to something else
+        if last_error is not None:
+            raise last_error
+        raise DeviceTimeout(f"{self.transport.address}: no answer within "
+                            f"{wait * 1000:.0f} ms")
 
     def _read_midi(self, parameter: Parameter, timeout: float | None) -> float:
         wait = 0.5 if timeout is None else timeout

@@ -29,6 +29,7 @@ from .profile import (
     SerialBinding,
     SerialSettings,
 )
+from .template import VALUE_LIMITS, Field
 from .toml_table import Table
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "config" / "devices"
@@ -86,7 +87,8 @@ def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
         table.finish()
     dump = None
     if "dump" in document:
-        wired = {p.id for p in parameters if p.midi is not None or p.serial is not None}
+        wired = {p.id: max((b.wire_max, *b.wire_values)) for p in parameters
+                 if (b := p.midi or p.serial) is not None}
         dump = _dump(path, top.get("dump", lambda v: True, "a table"), seen, wired, serial)
     profile = Profile(
         key=path.stem,
@@ -266,7 +268,7 @@ def _detents(table: Table) -> tuple[Detent, ...]:
     return tuple(detents)
 
 
-def _dump(path: Path, raw: Any, ids: set[str], wired: set[str],
+def _dump(path: Path, raw: Any, ids: set[str], wired: dict[str, int],
           serial: SerialSettings | None) -> Dump:
     table = Table(path, "[dump] ", raw)
     binary = serial is None or serial.binary
@@ -281,6 +283,14 @@ def _dump(path: Path, raw: Any, ids: set[str], wired: set[str],
         if pid not in wired:
             raise ProfileError(f"{path}: [dump] key 'reply': {{param={pid}}} is set by hand; "
                                "a dump carries only parameters with a binding")
+    for token in reply.tokens:
+        if isinstance(token, Field) and token.parameter and reply.binary:
+            top = wired[token.parameter]
+            if VALUE_LIMITS[token.fmt] < top:
+                raise ProfileError(
+                    f"{path}: [dump] key 'reply': {{param={token.parameter}:{token.fmt}}} "
+                    f"carries at most {VALUE_LIMITS[token.fmt]}, but the wire range goes "
+                    f"to {top}")
     return Dump(request=request, reply=reply)
 
 

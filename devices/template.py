@@ -308,6 +308,8 @@ def _field(body: str, *, binary: bool) -> Field:
         parameter = name.removeprefix("param=")
         if not _ID.match(parameter):
             raise TemplateError(f"{{{body}}}: '{parameter}' is not a parameter id")
+        if not binary and fmt:
+            raise TemplateError(f"{{{body}}}: text templates write values as plain digits")
         fmt = fmt or "7"
         if fmt not in _VALUE_FORMATS:
             raise TemplateError(f"{{{body}}}: format must be one of {sorted(_VALUE_FORMATS)}")

@@ -59,3 +59,15 @@ def test_a_wrong_echo_is_refused() -> None:
     wire.open()  # not as a context: the unread "OK" is left for the next command to drain
     with pytest.raises(ReplyError, match="echo"):
         Driver(profile, wire, ADDRESS).set("freq", 100)
+
+
+def test_a_late_answer_to_an_earlier_query_is_passed_over() -> None:
+    profile = serial_unit(SERIAL, 'ack = "OK"\ntimeout_ms = 20\n')
+    with ExpectedExchange([
+        (b"GET GAIN\r", []),  # the unit is busy: no answer in time
+        (b"FREQ?\r", [b"GAIN 2.0", b"FREQ=1"]),  # the late gain answer arrives first
+    ]) as wire:
+        driver = Driver(profile, wire, ADDRESS)
+        with pytest.raises(DeviceTimeout):
+            driver.read("gain")
+        assert driver.read("freq") == 1000.0

@@ -87,6 +87,10 @@ def midi(extra: str) -> str:
                                  'template = "F0 {value:14be} F7"\nwire_max = 16383\n'
                                  'query = "F0 01 F7"\nreply = "F0 {value} F7"')),
      "key 'reply': {value:7} carries at most 127, but the wire range goes to 16383"),
+    (midi("[dump]\nrequest = 'F0 00 F7'\nreply = 'F0 {param=fader} F7'\n"
+          "[[parameter]]\nid = 'fader'\nname = 'F'\nkind = 'continuous'\nmin = 0.0\n"
+          "max = 1.0\n[parameter.midi]\ntype = 'cc14'\nmsb = 1\nlsb = 33\n"),
+     "{param=fader:7} carries at most 127, but the wire range goes to 16383"),
     (midi(GOOD_PARAMETER.replace('[parameter.midi]\ntype = "cc"\nnumber = 20',
                                  'midi = {}')),
      "midi key 'type' is missing"),
