@@ -61,10 +61,12 @@ class AudioError(DeviceFault):
 def reported_errors() -> tuple[type[Exception], ...]:
     """Every error class a front end reports as a message and an exit code.
 
-    The gear layer (``devices``) may not import this module, so its root error is a
-    separate class with the same ``message``, ``title`` and ``exit_code``. (An ``except``
+    The gear and library layers (``devices``, ``recall``) may not import this module, so
+    their root errors are separate classes with the same ``message``, ``title`` and
+    ``exit_code``. (An ``except``
     clause does not honour abstract-base-class registration, hence a tuple.)
     """
     from devices.errors import DeviceError
+    from recall.errors import LibraryError
 
-    return (OutboardError, DeviceError)
+    return (OutboardError, DeviceError, LibraryError)

@@ -1,0 +1,149 @@
+"""The library's records as frozen values: sessions, songs, revisions, chains and notes."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import LibraryError
+
+STATUSES = ("draft", "printed", "approved", "delivered")
+NOTE_KINDS = ("reaction", "technical", "request")
+AUTHORS = ("engineer", "artist", "other")
+NOTE_STATUSES = ("open", "addressed", "declined")
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def check_name(kind: str, name: str) -> str:
+    """A title fit for a library name: no separators or control characters, not empty."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise LibraryError(f"{kind} name is empty")
+    if _BAD_NAME.search(cleaned):
+        raise LibraryError(f"{kind} name {name!r} contains a path separator or a control "
+                           "character")
+    if len(cleaned) > 200:
+        raise LibraryError(f"{kind} name is {len(cleaned)} characters long (200 at most)")
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: int
+    title: str
+    artist: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class Song:
+    id: int
+    session_id: int
+    session_title: str
+    title: str
+    position: int
+    source_path: str | None = None
+    source_sha256: str | None = None
+    source_rate: int | None = None
+    source_channels: int | None = None
+    targets: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.session_title}/{self.title}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainUnit:
+    """One unit in a revision's chain: its settings in engineering units, and the frozen
+    definitions of its parameters as they were when the values were set."""
+
+    unit: str
+    profile: str
+    bypassed: bool
+    settings: dict[str, float] = field(default_factory=dict)
+    definitions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    id: int
+    song_id: int
+    number: int
+    parent_number: int | None
+    status: str
+    chain: tuple[ChainUnit, ...]
+    studio_fingerprint: str | None
+    routing: dict[str, Any]
+    calibration: dict[str, Any]
+    frozen: bool
+    created: str
+
+    def unit(self, name: str) -> ChainUnit:
+        for unit in self.chain:
+            if unit.unit == name:
+                return unit
+        names = ", ".join(u.unit for u in self.chain) or "none"
+        raise LibraryError(f"revision {self.number} has no unit '{name}' (chain: {names})")
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    id: int
+    song_id: int
+    revision_number: int | None
+    at_seconds: float | None
+    kind: str
+    author: str
+    body: str
+    status: str
+    addressed_in: int | None
+    created: str
+
+
+def check_value(unit: str, parameter: str, definition: dict[str, Any], value: float) -> float:
+    """``value`` checked against a frozen parameter definition (range, detents, options)."""
+    where = f"{unit}.{parameter}"
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise LibraryError(f"{where}: {value!r} is not a number")
+    kind = definition.get("kind")
+    if kind == "stepped":
+        detents = definition.get("detents", [])
+        for detent in detents:
+            if abs(detent["value"] - value) <= 1e-9 * max(1.0, abs(value)):
+                return float(detent["value"])
+        labels = ", ".join(d["label"] for d in detents)
+        raise LibraryError(f"{where}: {value:g} is not one of its detents ({labels})")
+    if kind in ("switch", "choice"):
+        labels = definition.get("labels", [])
+        if value != int(value) or not 0 <= value < len(labels):
+            options = ", ".join(f"{i}={label}" for i, label in enumerate(labels))
+            raise LibraryError(f"{where}: {value:g} is not one of {options}")
+        return float(value)
+    low, high = float(definition["min"]), float(definition["max"])
+    if not low - 1e-9 <= value <= high + 1e-9:
+        unit_text = f" {definition.get('unit', '')}".rstrip()
+        raise LibraryError(f"{where}: {value:g}{unit_text} is outside {low:g} to {high:g}")
+    return float(min(max(value, low), high))
+
+
+def format_time(seconds: float | None) -> str:
+    """mm:ss.s, as notes show a moment in the song."""
+    if seconds is None:
+        return ""
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def parse_time(text: str) -> float:
+    """A moment in the song from mm:ss.s, ss.s or h:mm:ss; LibraryError if not one."""
+    found = re.fullmatch(r"(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)", text.strip())
+    if not found:
+        raise LibraryError(f"time {text!r} is not mm:ss.s")
+    parts = [p for p in found.groups() if p is not None]
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + float(part)
+    return seconds

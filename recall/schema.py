@@ -1,0 +1,131 @@
+"""The library's schema as an ordered list of forward migrations (PRAGMA user_version)."""
+
+from __future__ import annotations
+
+# Each entry upgrades the schema by one version; index 0 takes an empty file to version 1.
+# Never edit a released migration: add a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: studios, sessions, songs, revisions with their chains and settings, notes.
+    """
+    CREATE TABLE studio (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        fingerprint TEXT NOT NULL UNIQUE,
+        document TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE session (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL UNIQUE,
+        artist TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL
+    );
+    CREATE TABLE song (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        position INTEGER NOT NULL CHECK (position >= 1),
+        source_path TEXT,
+        source_sha256 TEXT,
+        source_rate INTEGER,
+        source_channels INTEGER,
+        targets TEXT NOT NULL DEFAULT '[]',
+        created TEXT NOT NULL,
+        UNIQUE (session_id, title)
+    );
+    CREATE TABLE revision (
+        id INTEGER PRIMARY KEY,
+        song_id INTEGER NOT NULL REFERENCES song(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL CHECK (number >= 1),
+        parent_id INTEGER REFERENCES revision(id),
+        status TEXT NOT NULL DEFAULT 'draft'
+            CHECK (status IN ('draft', 'printed', 'approved', 'delivered')),
+        studio_id INTEGER REFERENCES studio(id),
+        routing TEXT NOT NULL DEFAULT '{}',
+        calibration TEXT NOT NULL DEFAULT '{}',
+        created TEXT NOT NULL,
+        UNIQUE (song_id, number)
+    );
+    CREATE TABLE chain_unit (
+        id INTEGER PRIMARY KEY,
+        revision_id INTEGER NOT NULL REFERENCES revision(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        bypassed INTEGER NOT NULL DEFAULT 0 CHECK (bypassed IN (0, 1)),
+        definitions TEXT NOT NULL,
+        UNIQUE (revision_id, unit)
+    );
+    CREATE TABLE setting (
+        chain_unit_id INTEGER NOT NULL REFERENCES chain_unit(id) ON DELETE CASCADE,
+        parameter TEXT NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (chain_unit_id, parameter)
+    );
+    CREATE TABLE note (
+        id INTEGER PRIMARY KEY,
+        song_id INTEGER NOT NULL REFERENCES song(id) ON DELETE CASCADE,
+        revision_id INTEGER REFERENCES revision(id) ON DELETE SET NULL,
+        at_seconds REAL CHECK (at_seconds IS NULL OR at_seconds >= 0),
+        kind TEXT NOT NULL CHECK (kind IN ('reaction', 'technical', 'request')),
+        author TEXT NOT NULL CHECK (author IN ('engineer', 'artist', 'other')),
+        body TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'addressed', 'declined')),
+        addressed_in INTEGER REFERENCES revision(id),
+        created TEXT NOT NULL
+    );
+    CREATE INDEX song_by_session ON song(session_id, position);
+    CREATE INDEX revision_by_song ON revision(song_id, number);
+    CREATE INDEX chain_by_revision ON chain_unit(revision_id, position);
+    CREATE INDEX note_by_song ON note(song_id, status);
+    """,
+    # 2: prints (the take ledger) and attachments; a revision with a print is frozen.
+    """
+    CREATE TABLE print (
+        id INTEGER PRIMARY KEY,
+        revision_id INTEGER NOT NULL REFERENCES revision(id),
+        take INTEGER NOT NULL CHECK (take >= 1),
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        state TEXT NOT NULL DEFAULT 'complete'
+            CHECK (state IN ('complete', 'incomplete', 'flawed')),
+        metadata TEXT NOT NULL DEFAULT '{}',
+        created TEXT NOT NULL,
+        UNIQUE (revision_id, take)
+    );
+    CREATE TABLE attachment (
+        id INTEGER PRIMARY KEY,
+        revision_id INTEGER REFERENCES revision(id) ON DELETE CASCADE,
+        unit TEXT,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        caption TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL
+    );
+    CREATE TRIGGER chain_frozen_insert BEFORE INSERT ON chain_unit
+    WHEN EXISTS (SELECT 1 FROM print WHERE revision_id = NEW.revision_id)
+    BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
+    CREATE TRIGGER chain_frozen_update BEFORE UPDATE ON chain_unit
+    WHEN EXISTS (SELECT 1 FROM print WHERE revision_id = OLD.revision_id)
+    BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
+    CREATE TRIGGER chain_frozen_delete BEFORE DELETE ON chain_unit
+    WHEN EXISTS (SELECT 1 FROM print WHERE revision_id = OLD.revision_id)
+    BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
+    CREATE TRIGGER setting_frozen_insert BEFORE INSERT ON setting
+    WHEN EXISTS (SELECT 1 FROM print p JOIN chain_unit c ON p.revision_id = c.revision_id
+                 WHERE c.id = NEW.chain_unit_id)
+    BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
+    CREATE TRIGGER setting_frozen_update BEFORE UPDATE ON setting
+    WHEN EXISTS (SELECT 1 FROM print p JOIN chain_unit c ON p.revision_id = c.revision_id
+                 WHERE c.id = OLD.chain_unit_id)
+    BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
+    CREATE TRIGGER setting_frozen_delete BEFORE DELETE ON setting
+    WHEN EXISTS (SELECT 1 FROM print p JOIN chain_unit c ON p.revision_id = c.revision_id
+                 WHERE c.id = OLD.chain_unit_id)
+    BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
+    CREATE INDEX print_by_revision ON print(revision_id, take);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
