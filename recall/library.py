@@ -204,11 +204,14 @@ class Library:
             chain = []
             for unit in db.execute("SELECT * FROM chain_unit WHERE revision_id = ?"
                                    " ORDER BY position", (row["id"],)).fetchall():
-                settings = {s["parameter"]: s["value"] for s in db.execute(
-                    "SELECT parameter, value FROM setting WHERE chain_unit_id = ?"
-                    " ORDER BY parameter", (unit["id"],))}
+                stored = {s["parameter"]: s["value"] for s in db.execute(
+                    "SELECT parameter, value FROM setting WHERE chain_unit_id = ?",
+                    (unit["id"],))}
+                defined = json.loads(unit["definitions"])
+                # In front-panel order, as the profile lists them.
+                settings = {p: stored[p] for p in defined if p in stored}
                 chain.append(ChainUnit(unit["unit"], unit["profile"], bool(unit["bypassed"]),
-                                       settings, json.loads(unit["definitions"])))
+                                       settings, defined))
         return Revision(
             id=row["id"], song_id=owner.id, number=row["number"],
             parent_number=parent[0] if parent else None, status=row["status"],
@@ -246,7 +249,7 @@ class Library:
             cursor = db.execute(
                 "INSERT INTO chain_unit (revision_id, position, unit, profile, definitions)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (row["id"], -1, unit, profile, json.dumps(definitions, sort_keys=True)))
+                (row["id"], -1, unit, profile, json.dumps(definitions)))
             db.executemany("INSERT INTO setting (chain_unit_id, parameter, value) VALUES (?, ?, ?)",
                            [(cursor.lastrowid, p, v) for p, v in checked.items()])
             self._renumber(db, row["id"], names)

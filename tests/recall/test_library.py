@@ -41,7 +41,8 @@ def test_a_revision_starts_from_its_parent(library: Library) -> None:
     second = library.new_revision("Album/Opener")
     assert second.number == 2 and second.parent_number == 1
     assert [u.unit for u in second.chain] == ["Comp", "EQ"]
-    assert second.unit("EQ").settings == {"bypass": 0.0, "freq": 100.0, "gain": 2.5}
+    assert second.unit("EQ").settings == {"gain": 2.5, "freq": 100.0, "bypass": 0.0}
+    assert list(second.unit("EQ").settings) == ["gain", "freq", "bypass"]  # panel order
     library.set_values("Album/Opener", 2, "EQ", {"gain": -3.0, "freq": 1000.0})
     assert library.revision("Album/Opener", 1).unit("EQ").settings["gain"] == 2.5
     assert library.revision("Album/Opener", 2).unit("EQ").settings["gain"] == -3.0
