@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import tomllib
-import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from .errors import StudioError
+from .studio_table import (
+    MAX_CHANNEL,
+    Table,
+    is_int,
+    is_list,
+    is_table,
+    is_text,
+)
 
 SPEC_VERSION = 1
 HOST_APIS = ("ALSA", "ASIO", "AudioScience HPI", "Core Audio", "JACK Audio Connection Kit",
              "MME", "OSS", "PulseAudio", "Windows DirectSound", "Windows WASAPI",
              "Windows WDM-KS", "sndio")
 DIRECTIONS = ("output", "input")
-MAX_CHANNEL = 1024
-NAME_LENGTH = 64
 # Schemes whose units are not one physical connection, so several units may share one.
 SHARED_SCHEMES = ("manual", "emulated")
 # Address options that say which unit answers; the others (baud rate, MIDI API) do not.
@@ -154,16 +157,16 @@ def load_studio(path: Path | str) -> Studio:
 def studio_from_document(document: dict[str, Any], path: Path | str) -> Studio:
     """Validate a parsed studio file (the TOML layout) into a Studio."""
     path = Path(path)
-    top = _Table(path, "", document)
+    top = Table(path, "", document)
     _check_spec(path, top)
-    head = _Table(path, "[studio] ", top.get("studio", _is_table, "a [studio] table"))
+    head = Table(path, "[studio] ", top.get("studio", is_table, "a [studio] table"))
     name = head.name("name")
     head.finish()
-    interface = _interface(path, top.get("interface", _is_table, "an [interface] table"))
-    loops = _loops(path, top.get("loop", _is_list, "a list of [[loop]] tables", []))
-    calibration = _calibration(path, top.get("calibration", _is_list,
+    interface = _interface(path, top.get("interface", is_table, "an [interface] table"))
+    loops = _loops(path, top.get("loop", is_list, "a list of [[loop]] tables", []))
+    calibration = _calibration(path, top.get("calibration", is_list,
                                              "a list of [[calibration]] tables", []))
-    units = _units(path, top.get("unit", _is_list, "a list of [[unit]] tables", []), loops)
+    units = _units(path, top.get("unit", is_list, "a list of [[unit]] tables", []), loops)
     top.finish()
     return Studio(name=name, interface=interface, loops=loops, calibration=calibration,
                   units=units, source=str(path))
@@ -192,8 +195,8 @@ def studio_from_dict(document: dict[str, Any], source: Path | str = "<studio>") 
     return studio_from_document(layout, source)
 
 
-def _check_spec(path: Path, top: _Table) -> None:
-    spec = top.get("spec", _is_int, f"the whole number {SPEC_VERSION}")
+def _check_spec(path: Path, top: Table) -> None:
+    spec = top.get("spec", is_int, f"the whole number {SPEC_VERSION}")
     if spec > SPEC_VERSION:
         raise StudioError(f"{path}: key 'spec' is {spec}, newer than this Outboard reads "
                           f"({SPEC_VERSION}); update Outboard")
@@ -202,14 +205,14 @@ def _check_spec(path: Path, top: _Table) -> None:
 
 
 def _interface(path: Path, raw: Any) -> Interface:
-    table = _Table(path, "[interface] ", raw)
+    table = Table(path, "[interface] ", raw)
     interface = Interface(
         host_api=table.get("host_api", lambda v: v in HOST_APIS,
                            "one of " + ", ".join(HOST_APIS)),
         device=table.get("device", lambda v: isinstance(v, str) and v.strip() != "",
                          "the device's name as the host API lists it"),
         sample_rate=table.integer("sample_rate", 8_000, 768_000),
-        buffer_frames=table.get("buffer_frames", lambda v: _is_int(v) and 16 <= v <= 8192
+        buffer_frames=table.get("buffer_frames", lambda v: is_int(v) and 16 <= v <= 8192
                                 and v & (v - 1) == 0, "a power of two from 16 to 8192"),
     )
     table.finish()
@@ -220,7 +223,7 @@ def _loops(path: Path, raw: list[Any]) -> tuple[InsertLoop, ...]:
     loops: list[InsertLoop] = []
     owners: dict[tuple[str, int], str] = {}
     for index, item in enumerate(raw):
-        table = _Table(path, _where("loop", index, item), item)
+        table = Table(path, _where("loop", index, item), item)
         name = table.name("name")
         _unique(table, name, [loop.name for loop in loops], "loop")
         outputs = table.channels("outputs")
@@ -246,7 +249,7 @@ def _loops(path: Path, raw: list[Any]) -> tuple[InsertLoop, ...]:
 def _calibration(path: Path, raw: list[Any]) -> tuple[ChannelCalibration, ...]:
     entries: dict[tuple[str, int], ChannelCalibration] = {}
     for index, item in enumerate(raw):
-        table = _Table(path, f"calibration #{index + 1}: ", item)
+        table = Table(path, f"calibration #{index + 1}: ", item)
         direction = table.get("direction", lambda v: v in DIRECTIONS, "output or input")
         if ("channel" in table.data) == ("channels" in table.data):
             raise StudioError(f"{path}: {table.where}give either key 'channel' (one channel) "
@@ -271,12 +274,12 @@ def _units(path: Path, raw: list[Any], loops: tuple[InsertLoop, ...]) -> tuple[U
     taken: dict[tuple[str, ...], str] = {}
     filled: dict[str, int] = {}
     for index, item in enumerate(raw):
-        table = _Table(path, _where("unit", index, item), item)
+        table = Table(path, _where("unit", index, item), item)
         name = table.name("name")
         _unique(table, name, [unit.name for unit in units], "unit")
-        profile = table.get("profile", _is_text,
+        profile = table.get("profile", is_text,
                             "a shipped profile's key or a .toml file (relative to this file)")
-        address = table.get("address", _is_text, "an address such as midi:PORT?channel=N, "
+        address = table.get("address", is_text, "an address such as midi:PORT?channel=N, "
                             "serial:PATH, manual: or emulated:")
         loop = table.get("loop", lambda v: isinstance(v, str), "a loop's name", None)
         table.finish()
@@ -355,81 +358,7 @@ def fingerprint(studio: Studio) -> str:
 # ---------------------------------------------------------------------------- reading tables
 
 
-class _Table:
-    """One TOML table being read: takes keys off it and complains in the file's terms."""
-
-    def __init__(self, path: Path, where: str, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise StudioError(f"{path}: {where or 'the file '}must be a table")
-        self.path, self.where, self.data = path, where, dict(data)
-        self._used: set[str] = set()
-
-    def fail(self, key: str, expected: str, got: Any = ...) -> StudioError:
-        shown = "" if got is ... else f", got {got!r}"
-        return StudioError(f"{self.path}: {self.where}key '{key}' must be {expected}{shown}")
-
-    def get(self, key: str, check: Callable[[Any], bool], expected: str,
-            default: Any = ...) -> Any:
-        self._used.add(key)
-        if key not in self.data:
-            if default is ...:
-                raise StudioError(f"{self.path}: {self.where}key '{key}' is missing "
-                                  f"(expected {expected})")
-            return default
-        value = self.data[key]
-        if not check(value):
-            raise self.fail(key, expected, value)
-        return value
-
-    def integer(self, key: str, low: int, high: int) -> int:
-        return self.get(key, lambda v: _is_int(v) and low <= v <= high,
-                        f"a whole number from {low} to {high}")
-
-    def number(self, key: str, default: Any, low: float, high: float) -> float:
-        def ok(v: Any) -> bool:
-            return (isinstance(v, int | float) and not isinstance(v, bool)
-                    and math.isfinite(v) and low <= v <= high)
-        return float(self.get(key, ok, f"a number from {low:g} to {high:g}", default))
-
-    def name(self, key: str) -> str:
-        value = self.get(key, lambda v: isinstance(v, str), "a name")
-        problem = name_problem(value)
-        if problem:
-            raise self.fail(key, f"a name {problem}", value)
-        return value
-
-    def channels(self, key: str) -> tuple[int, ...]:
-        value = self.get(key, lambda v: isinstance(v, list) and len(v) > 0 and all(
-            _is_int(c) and 1 <= c <= MAX_CHANNEL for c in v),
-            f"a list of channel numbers from 1 to {MAX_CHANNEL}")
-        if len(set(value)) != len(value):
-            raise self.fail(key, "a list naming each channel once", value)
-        return tuple(value)
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self._used)
-        if unknown:
-            known = ", ".join(sorted(self._used))
-            raise StudioError(f"{self.path}: {self.where}key '{unknown[0]}' is not a studio "
-                              f"setting here (expected one of: {known})")
-
-
-def name_problem(text: str) -> str | None:
-    """Why ``text`` cannot name a studio, loop or unit (None if it can)."""
-    if not text.strip():
-        return "that is not blank"
-    if text != text.strip():
-        return "without spaces at either end"
-    if "/" in text or "\\" in text or text in (".", ".."):
-        return "without / or \\ (names may become folder names)"
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
-        return "without control characters"
-    if len(text) > NAME_LENGTH:
-        return f"of at most {NAME_LENGTH} characters"
-    return None
-
-
-def _unique(table: _Table, name: str, earlier: list[str], noun: str) -> None:
+def _unique(table: Table, name: str, earlier: list[str], noun: str) -> None:
     clash = next((n for n in earlier if n.casefold() == name.casefold()), None)
     if clash is not None:
         same = "" if clash == name else f" (as '{clash}'; names ignore case)"
@@ -448,19 +377,3 @@ def _names(items: tuple[Any, ...]) -> str:
 
 def _count(n: int) -> str:
     return f"{n} channel{'' if n == 1 else 's'}"
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() != ""
-
-
-def _is_table(value: Any) -> bool:
-    return isinstance(value, dict)
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, list)
