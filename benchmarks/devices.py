@@ -35,6 +35,7 @@ from devices.emulator.runners import MidiEmulator, PtyEmulator
 from devices.errors import DeviceError
 from devices.loader import find_profile
 from devices.profile import Parameter, Profile
+from devices.transport import SpyTransport
 from devices.transport.base import Transport
 from devices.transport.midi_port import MidiTransport
 from devices.transport.serial_port import SerialTransport
@@ -123,30 +124,7 @@ class Sending:
 
 
 # ---------------------------------------------------------------------------- helpers
-class StampedTransport:
-    """Any transport, noting the perf_counter time each message goes out."""
 
-    def __init__(self, inner: Transport) -> None:
-        self.inner = inner
-        self.address = inner.address
-        self.sent_at: list[float] = []
-
-    @property
-    def is_open(self) -> bool:
-        return self.inner.is_open
-
-    def open(self) -> None:
-        self.inner.open()
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def send(self, message: bytes) -> None:
-        self.sent_at.append(time.perf_counter())
-        self.inner.send(message)
-
-    def receive(self, timeout: float) -> bytes | None:
-        return self.inner.receive(timeout)
 
 
 class Arrivals:
@@ -428,7 +406,7 @@ def serial_wire_limit(profile: Profile, command_bytes: float, ack_bytes: float) 
     return profile.serial.baudrate / BITS_PER_BYTE / (command_bytes + ack_bytes)
 
 
-def send_serial(driver: Driver, stamped: StampedTransport, count: int,
+def send_serial(driver: Driver, stamped: SpyTransport, count: int,
                 interval: float | None) -> Sending:
     """``count`` sets, each waiting for its ack: back to back, or each at its due time."""
     stamped.sent_at = []
@@ -449,7 +427,7 @@ def send_serial(driver: Driver, stamped: StampedTransport, count: int,
     return Sending(start, time.perf_counter(), list(stamped.sent_at), late, errors)
 
 
-def serial_run(name: str, driver: Driver, stamped: StampedTransport, unit: EmulatedUnit,
+def serial_run(name: str, driver: Driver, stamped: SpyTransport, unit: EmulatedUnit,
                count: int, wire_limit: float, interval: float | None) -> Run:
     gc.collect()
     before = unit.received
@@ -471,7 +449,7 @@ def measure_serial(log: Callable[[str], None]) -> tuple[Profile, float, float, R
     unit = EmulatedUnit(profile, address=address)
     with PtyEmulator(unit) as emulator, \
             SerialTransport(emulator.port, profile.serial) as transport:
-        stamped = StampedTransport(transport)
+        stamped = SpyTransport(transport)  # times every message it carries
         driver = Driver(profile, stamped, address)
         probe = serial_run("probe", driver, stamped, unit, SERIAL_PROBE_MESSAGES, limit, None)
         count = run_count(probe.rate, 20, 20_000)

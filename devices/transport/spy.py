@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TextIO
 
 from .base import Transport
@@ -11,13 +12,15 @@ log = logging.getLogger("outboard.wire")
 
 
 class SpyTransport:
-    """Wraps ``inner``; every message sent or received is logged and kept in ``traffic``."""
+    """Wraps ``inner``; every message sent or received is logged and kept in ``traffic``;
+    ``sent_at`` holds the perf_counter time each message went out."""
 
     def __init__(self, inner: Transport, *, echo: TextIO | None = None) -> None:
         self.inner = inner
         self._echo = echo
         self.address = inner.address
         self.traffic: list[tuple[str, bytes]] = []
+        self.sent_at: list[float] = []
 
     @property
     def is_open(self) -> bool:
@@ -31,6 +34,7 @@ class SpyTransport:
 
     def send(self, message: bytes) -> None:
         self.traffic.append(("out", message))
+        self.sent_at.append(time.perf_counter())
         self._log("->", message)
         self.inner.send(message)
 

@@ -33,3 +33,22 @@ def midi_unit(parameters: str, extra: str = "") -> Profile:
 
 def serial_unit(parameters: str, serial: str = 'ack = "OK"\n') -> Profile:
     return profile(HEADER.format(control="serial") + "[serial]\n" + serial + parameters)
+
+
+SYSEX_MIX = """
+[[parameter]]
+id = "mix"
+name = "Mix"
+kind = "continuous"
+unit = "%"
+min = 0.0
+max = 100.0
+resolution = 1.0
+[parameter.midi]
+type = "sysex"
+number = 7
+wire_max = 100
+template = "F0 41 {device_id} 12 {param} {value} {checksum:roland@4} F7"
+query = "F0 41 {device_id} 11 {param} F7"
+reply = "F0 41 {device_id} 12 {param} {value} {checksum:roland@4} F7"
+"""

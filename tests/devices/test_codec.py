@@ -8,7 +8,7 @@ from devices import codec
 from devices.codec import Address
 from devices.emulator import EmulatedUnit
 from devices.errors import ReplyError
-from tests.devices.helpers import midi_unit, serial_unit
+from tests.devices.helpers import SYSEX_MIX, midi_unit, serial_unit
 
 ADDRESS = Address(channel=3, device_id=5)
 
@@ -136,23 +136,7 @@ number = 1
 
 
 def test_sysex_with_query_reply_and_checksum() -> None:
-    profile = midi_unit("""
-[[parameter]]
-id = "mix"
-name = "Mix"
-kind = "continuous"
-unit = "%"
-min = 0.0
-max = 100.0
-resolution = 1.0
-[parameter.midi]
-type = "sysex"
-number = 7
-wire_max = 100
-template = "F0 41 {device_id} 12 {param} {value} {checksum:roland@4} F7"
-query = "F0 41 {device_id} 11 {param} F7"
-reply = "F0 41 {device_id} 12 {param} {value} {checksum:roland@4} F7"
-""")
+    profile = midi_unit(SYSEX_MIX)
     mix = profile.parameter("mix")
     messages = codec.midi_messages(mix, 42.0, ADDRESS)
     assert hexes(messages) == ["F0 41 05 12 07 2A 4F F7"]

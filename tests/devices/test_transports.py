@@ -14,28 +14,12 @@ from devices.errors import DeviceTimeout, ReplyError, TransportError
 from devices.transport import MemoryTransport, SpyTransport, open_transport, parse_address
 from devices.transport.midi_port import MidiTransport
 from devices.transport.serial_port import SerialTransport
-from tests.devices.helpers import midi_unit, serial_unit
+from tests.devices.helpers import SYSEX_MIX, midi_unit, serial_unit
 from tests.devices.test_codec import SERIAL
 
 ADDRESS = Address(channel=3, device_id=5)
 
-MIDI_PARAMETERS = """
-[[parameter]]
-id = "mix"
-name = "Mix"
-kind = "continuous"
-unit = "%"
-min = 0.0
-max = 100.0
-resolution = 1.0
-[parameter.midi]
-type = "sysex"
-number = 7
-wire_max = 100
-template = "F0 41 {device_id} 12 {param} {value} {checksum:roland@4} F7"
-query = "F0 41 {device_id} 11 {param} F7"
-reply = "F0 41 {device_id} 12 {param} {value} {checksum:roland@4} F7"
-
+MIDI_PARAMETERS = SYSEX_MIX + """
 [[parameter]]
 id = "drive"
 name = "Drive"
