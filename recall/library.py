@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import mimetypes
+import os
+import re
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +19,7 @@ from .records import (
     NOTE_KINDS,
     NOTE_STATUSES,
     STATUSES,
+    Attachment,
     ChainUnit,
     Note,
     Revision,
@@ -23,6 +29,10 @@ from .records import (
     check_value,
 )
 from .store import Store
+from .studio import Studio, fingerprint, studio_dict
+
+# An attachment is a photo or a scan, not a print: anything larger is refused.
+ATTACHMENT_LIMIT = 200 * 1024 * 1024
 
 
 def _now() -> str:
@@ -34,6 +44,12 @@ class Library:
 
     def __init__(self, path: Path | str) -> None:
         self.store = Store(path)
+        self.path = self.store.path
+
+    @property
+    def files(self) -> Path:
+        """The folder beside the library file that holds its attachments."""
+        return files_folder(self.path)
 
     def close(self) -> None:
         self.store.close()
@@ -96,6 +112,21 @@ class Library:
                  _now()))
         return self.song(f"{owner.title}/{title}")
 
+    def set_song(self, song: str | int, *, source: dict[str, Any] | None = None,
+                 targets: tuple[str, ...] | None = None) -> Song:
+        """Change a song's source mix (path, sha256, rate, channels) or delivery targets."""
+        owner = self.song(song)
+        with self.store.write() as db:
+            if source is not None:
+                db.execute("UPDATE song SET source_path = ?, source_sha256 = ?, source_rate = ?,"
+                           " source_channels = ? WHERE id = ?",
+                           (source.get("path"), source.get("sha256"), source.get("rate"),
+                            source.get("channels"), owner.id))
+            if targets is not None:
+                db.execute("UPDATE song SET targets = ? WHERE id = ?",
+                           (json.dumps(list(dict.fromkeys(targets))), owner.id))
+        return self.song(owner.id)
+
     def songs(self, session: str | int) -> list[Song]:
         owner = self.session(session)
         rows = self.store.db.execute(
@@ -126,8 +157,11 @@ class Library:
 
     # ------------------------------------------------------------ revisions
     def new_revision(self, song: str | int, *, parent: int | None = None,
-                     studio: dict[str, Any] | None = None) -> Revision:
-        """A new draft revision, starting from ``parent`` (default: the latest) if any."""
+                     studio: Studio | None = None) -> Revision:
+        """A new draft revision, starting from ``parent`` (default: the latest) if any.
+
+        With ``studio``, the revision records that studio and its routing and calibration;
+        without, it keeps its parent's."""
         owner = self.song(song)
         with self.store.write() as db:
             last = db.execute("SELECT MAX(number) FROM revision WHERE song_id = ?",
@@ -135,14 +169,15 @@ class Library:
             source = None
             if parent is not None or last:
                 source = self._revision_row(db, owner.id, parent or last)
-            studio_id = self._studio_id(db, studio) if studio else (
-                source["studio_id"] if source is not None else None)
             cursor = db.execute(
                 "INSERT INTO revision (song_id, number, parent_id, status, studio_id, routing,"
                 " calibration, created) VALUES (?, ?, ?, 'draft', ?, ?, ?, ?)",
-                (owner.id, last + 1, source["id"] if source is not None else None, studio_id,
+                (owner.id, last + 1, source["id"] if source is not None else None,
+                 source["studio_id"] if source is not None else None,
                  source["routing"] if source is not None else "{}",
                  source["calibration"] if source is not None else "{}", _now()))
+            if studio is not None:
+                self._record_studio(db, int(cursor.lastrowid), studio)  # type: ignore[arg-type]
             if source is not None:
                 self._copy_chain(db, source["id"], int(cursor.lastrowid))  # type: ignore[arg-type]
         return self.revision(owner.id, last + 1)
@@ -159,15 +194,37 @@ class Library:
                        " SELECT ?, parameter, value FROM setting WHERE chain_unit_id = ?",
                        (cursor.lastrowid, unit["id"]))
 
-    def _studio_id(self, db: sqlite3.Connection, studio: dict[str, Any]) -> int:
-        fingerprint = studio["fingerprint"]
-        row = db.execute("SELECT id FROM studio WHERE fingerprint = ?", (fingerprint,)).fetchone()
+    def record_studio(self, song: str | int, number: int, studio: Studio) -> Revision:
+        """Say that a draft revision is made in ``studio``, with its routing and calibration."""
+        owner = self.song(song)
+        with self.store.write() as db:
+            row = self._editable(db, owner, number)
+            self._record_studio(db, row["id"], studio)
+        return self.revision(owner.id, number)
+
+    def _record_studio(self, db: sqlite3.Connection, revision_id: int, studio: Studio) -> None:
+        document = studio_dict(studio)
+        key = fingerprint(studio)
+        row = db.execute("SELECT id FROM studio WHERE fingerprint = ?", (key,)).fetchone()
         if row is not None:
-            return int(row["id"])
-        cursor = db.execute(
-            "INSERT INTO studio (name, fingerprint, document, created) VALUES (?, ?, ?, ?)",
-            (studio.get("name", ""), fingerprint, json.dumps(studio, sort_keys=True), _now()))
-        return int(cursor.lastrowid)  # type: ignore[arg-type]
+            studio_id = int(row["id"])
+        else:
+            studio_id = int(db.execute(  # type: ignore[arg-type]
+                "INSERT INTO studio (name, fingerprint, document, created) VALUES (?, ?, ?, ?)",
+                (studio.name, key, json.dumps(document, sort_keys=True), _now())).lastrowid)
+        routing = {"interface": document["interface"], "loops": document["loops"],
+                   "units": document["units"]}
+        db.execute("UPDATE revision SET studio_id = ?, routing = ?, calibration = ? WHERE id = ?",
+                   (studio_id, json.dumps(routing), json.dumps(document["calibration"]),
+                    revision_id))
+
+    def studio_document(self, key: str) -> dict[str, Any]:
+        """The studio a revision was made in, as recorded then (by fingerprint)."""
+        row = self.store.db.execute("SELECT document FROM studio WHERE fingerprint = ?",
+                                    (key,)).fetchone()
+        if row is None:
+            raise NotFound(f"no studio with fingerprint {key[:12]}")
+        return dict(json.loads(row["document"]))
 
     def _revision_row(self, db: sqlite3.Connection, song_id: int, number: int) -> sqlite3.Row:
         row = db.execute("SELECT * FROM revision WHERE song_id = ? AND number = ?",
@@ -354,6 +411,53 @@ class Library:
                 db.execute("UPDATE revision SET status = 'printed' WHERE id = ?", (row["id"],))
         return take
 
+    # ------------------------------------------------------------ attachments
+    def attach(self, song: str | int, number: int, file: Path | str, *, unit: str | None = None,
+               caption: str = "") -> Attachment:
+        """Keep a copy of ``file`` (a panel or patch-bay photo) with a revision or one of its
+        units. Printed revisions take attachments too: a photo changes no setting."""
+        owner = self.song(song)
+        source = Path(file)
+        if not source.is_file():
+            raise LibraryError(f"{source}: no such file to attach")
+        size = source.stat().st_size
+        if size > ATTACHMENT_LIMIT:
+            raise LibraryError(f"{source}: {size / 2**20:.0f} MiB is larger than an attachment "
+                               f"may be ({ATTACHMENT_LIMIT // 2**20} MiB)")
+        if caption and _CONTROL.search(caption):
+            raise LibraryError(f"caption {caption!r} contains a control character")
+        name = check_name("attachment", source.name)
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        with self.store.read() as db:
+            row = self._revision_row(db, owner.id, number)
+            if unit is not None:
+                self._chain_unit(db, row, unit)
+        relative, digest = store_file(self.files, source)
+        with self.store.write() as db:
+            row = self._revision_row(db, owner.id, number)
+            cursor = db.execute(
+                "INSERT INTO attachment (revision_id, unit, path, sha256, caption, created, name,"
+                " media_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row["id"], unit, relative, digest, caption.strip(), _now(), name, media_type))
+        return self.attachments(owner.id, number, only=int(cursor.lastrowid))[0]  # type: ignore
+
+    def attachments(self, song: str | int, number: int, *,
+                    only: int | None = None) -> list[Attachment]:
+        """A revision's attachments, the revision's own first, then by unit."""
+        owner = self.song(song)
+        with self.store.read() as db:
+            row = self._revision_row(db, owner.id, number)
+            rows = db.execute(
+                "SELECT * FROM attachment WHERE revision_id = ?"
+                + (" AND id = ?" if only is not None else "")
+                + " ORDER BY unit IS NOT NULL, unit, id",
+                (row["id"], only) if only is not None else (row["id"],)).fetchall()
+        return [Attachment(a["id"], number, a["unit"], a["name"], a["path"], a["sha256"],
+                           a["media_type"], a["caption"], a["created"]) for a in rows]
+
+    def attachment_file(self, attachment: Attachment) -> Path:
+        return self.files / attachment.path
+
     # ------------------------------------------------------------ notes
     def add_note(self, song: str | int, body: str, *, kind: str, author: str,
                  revision: int | None = None, at_seconds: float | None = None) -> Note:
@@ -411,6 +515,36 @@ class Library:
             db.execute("UPDATE note SET status = ?, addressed_in = ? WHERE id = ?",
                        ("declined" if declined else "addressed", revision_id, note_id))
         return self.note(note_id)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def files_folder(library: Path) -> Path:
+    """Where a library keeps its attachments: ``library.sqlite`` → ``library-files/``."""
+    return library.with_name(f"{library.stem}-files")
+
+
+def store_file(folder: Path, source: Path) -> tuple[str, str]:
+    """Copy ``source`` into ``folder`` under its content's sha256; (relative path, sha256).
+
+    The copy is written beside its final name and renamed into place, so a crash leaves
+    either no file or a whole one."""
+    digest = hashlib.sha256()
+    with source.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    sha = digest.hexdigest()
+    relative = f"attachments/{sha[:2]}/{sha}{source.suffix.lower()[:12]}"
+    target = folder / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(source, partial)
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    return relative, sha
 
 
 def _song(row: sqlite3.Row) -> Song:

@@ -90,6 +90,22 @@ class Revision:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file kept with a revision (a photo of a front panel or the patch bay), or with one
+    unit of its chain; ``path`` is relative to the library's files folder."""
+
+    id: int
+    revision_number: int
+    unit: str | None
+    name: str
+    path: str
+    sha256: str
+    media_type: str
+    caption: str
+    created: str
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     id: int
     song_id: int
@@ -127,6 +143,22 @@ def check_value(unit: str, parameter: str, definition: dict[str, Any], value: fl
         unit_text = f" {definition.get('unit', '')}".rstrip()
         raise LibraryError(f"{where}: {value:g}{unit_text} is outside {low:g} to {high:g}")
     return float(min(max(value, low), high))
+
+
+def display_value(definition: dict[str, Any], value: float | None) -> str:
+    """A value as the front panel shows it: the detent or switch label, else number and unit."""
+    if value is None:
+        return "—"
+    kind = definition.get("kind")
+    if kind == "stepped":
+        for detent in definition.get("detents", []):
+            if abs(detent["value"] - value) <= 1e-9 * max(1.0, abs(value)):
+                return str(detent["label"])
+    if kind in ("switch", "choice"):
+        labels = definition.get("labels", [])
+        if value == int(value) and 0 <= value < len(labels):
+            return str(labels[int(value)])
+    return f"{value:g} {definition.get('unit', '')}".strip()
 
 
 def format_time(seconds: float | None) -> str:

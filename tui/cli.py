@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from controller.errors import EXIT_BAD_INPUT, reported_errors
 
-from . import devices_cmd, library_cmd, measure_cmd, studio_cmd
+from . import devices_cmd, diff_cmd, library_cmd, measure_cmd, studio_cmd
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices_cmd.register(commands)
     studio_cmd.register(commands)
     library_cmd.register(commands)
+    diff_cmd.register(commands)
     demo = commands.add_parser("demo", help="generate a short demo mix and measure it")
     demo.add_argument("--output", metavar="FILE", help="where to write the demo mix (WAV)")
     demo.add_argument("--json", action="store_true", help="print the measurement as JSON")
