@@ -42,7 +42,10 @@ def _now() -> str:
 class Library:
     """Everything kept about sessions, songs and revisions, in one library file."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+        if not create and not Path(path).exists():
+            raise NotFound(f"{path}: no library there (check --library or $OUTBOARD_LIBRARY; "
+                           "'outboard session new' starts one)")
         self.store = Store(path)
         self.path = self.store.path
 
@@ -134,6 +137,19 @@ class Library:
             " ON session.id = song.session_id WHERE session_id = ? ORDER BY position, title",
             (owner.id,)).fetchall()
         return [_song(r) for r in rows]
+
+    def session_overview(self, session: str | int) -> list[tuple[Song, int | None, str | None]]:
+        """A session's songs in track order, each with its latest revision's number and status
+        (None for a song with no revision yet), in one query."""
+        owner = self.session(session)
+        rows = self.store.db.execute(
+            "SELECT song.*, session.title AS session_title, r.number AS latest,"
+            " r.status AS latest_status FROM song JOIN session ON session.id = song.session_id"
+            " LEFT JOIN revision r ON r.song_id = song.id AND r.number ="
+            " (SELECT MAX(number) FROM revision WHERE song_id = song.id)"
+            " WHERE song.session_id = ? ORDER BY song.position, song.title",
+            (owner.id,)).fetchall()
+        return [(_song(r), r["latest"], r["latest_status"]) for r in rows]
 
     def song(self, name: str | int) -> Song:
         """A song by id, by "Session/Song", or by title alone when only one song has it."""
@@ -232,8 +248,11 @@ class Library:
         if row is None:
             numbers = [r[0] for r in db.execute(
                 "SELECT number FROM revision WHERE song_id = ? ORDER BY number", (song_id,))]
-            raise NotFound(f"no revision {number} (revisions: "
-                           f"{', '.join(map(str, numbers)) or 'none yet'})")
+            name = db.execute("SELECT session.title || '/' || song.title FROM song JOIN session"
+                              " ON session.id = song.session_id WHERE song.id = ?",
+                              (song_id,)).fetchone()
+            raise NotFound(f"{name[0] if name else 'the song'} has no revision {number} "
+                           f"(revisions: {', '.join(map(str, numbers)) or 'none yet'})")
         return row
 
     def revisions(self, song: str | int) -> list[Revision]:

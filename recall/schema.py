@@ -126,11 +126,12 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
     CREATE INDEX print_by_revision ON print(revision_id, take);
     """,
-    # 3: attachments keep the file's original name and its media type; looked up by revision.
+    # 3: attachments keep the file's original name and its media type; songs found by title.
     """
     ALTER TABLE attachment ADD COLUMN name TEXT NOT NULL DEFAULT '';
     ALTER TABLE attachment ADD COLUMN media_type TEXT NOT NULL DEFAULT 'application/octet-stream';
     CREATE INDEX attachment_by_revision ON attachment(revision_id, unit);
+    CREATE INDEX song_by_title ON song(title);
     """,
 )
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from controller.errors import EXIT_BAD_INPUT, reported_errors
 
-from . import devices_cmd, diff_cmd, library_cmd, measure_cmd, studio_cmd
+from . import archive_cmd, devices_cmd, diff_cmd, library_cmd, measure_cmd, sheet_cmd, studio_cmd
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     studio_cmd.register(commands)
     library_cmd.register(commands)
     diff_cmd.register(commands)
+    sheet_cmd.register(commands)
+    archive_cmd.register(commands)
     demo = commands.add_parser("demo", help="generate a short demo mix and measure it")
     demo.add_argument("--output", metavar="FILE", help="where to write the demo mix (WAV)")
     demo.add_argument("--json", action="store_true", help="print the measurement as JSON")

@@ -6,10 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from controller.chain import library_path
 from controller.errors import EXIT_OK
 from recall.diff import diff_dict, diff_lines, diff_revisions
-from recall.library import Library
+
+from .library_access import open_library
 
 
 def register(commands: Any) -> None:
@@ -28,7 +28,7 @@ def register(commands: Any) -> None:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    with Library(library_path(args.library)) as library:
+    with open_library(args) as library:
         song = library.song(args.song)
         if args.a is None:
             b = library.revision(song.id)

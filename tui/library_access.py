@@ -10,9 +10,12 @@ from controller.chain import library_path
 from recall.library import Library
 
 
-def open_library(args: argparse.Namespace) -> Library:
-    """The library of ``--library``, else $OUTBOARD_LIBRARY, else the user data folder."""
-    return Library(library_path(args.library))
+def open_library(args: argparse.Namespace, *, create: bool = False) -> Library:
+    """The library of ``--library``, else $OUTBOARD_LIBRARY, else the user data folder.
+
+    Only the commands that start something new create the file; the others refuse a path
+    with no library, so a mistyped ``--library`` never leaves an empty library behind."""
+    return Library(library_path(args.library), create=create)
 
 
 def emit(document: Any) -> None:

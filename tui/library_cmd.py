@@ -72,7 +72,7 @@ def register(commands: Any) -> None:
 
 
 def session_new(args: argparse.Namespace) -> int:
-    with _open(args) as library:
+    with _open(args, create=True) as library:
         session = library.new_session(args.title, artist=args.artist, notes=args.notes)
     _emit(asdict(session)) if args.json else print(f"session {session.id}: {session.title}")
     return EXIT_OK
@@ -93,18 +93,16 @@ def session_list(args: argparse.Namespace) -> int:
 def session_show(args: argparse.Namespace) -> int:
     with _open(args) as library:
         session = library.session(args.session)
-        songs = library.songs(session.id)
-        latest = {s.id: (library.revisions(s.id) or [None])[-1] for s in songs}
+        songs = library.session_overview(session.id)
     if args.json:
         _emit({**asdict(session), "songs": [
-            {**asdict(s), "latest_revision": r.number if r else None,
-             "status": r.status if r else None} for s in songs for r in [latest[s.id]]]})
+            {**asdict(song), "latest_revision": latest, "status": status}
+            for song, latest, status in songs]})
         return EXIT_OK
     print(f"{session.title}" + (f" — {session.artist}" if session.artist else ""))
-    for s in songs:
-        r = latest[s.id]
-        print(f"  {s.position:>2}. {s.title}  " + (f"rev {r.number} ({r.status})" if r
-                                                   else "no revision yet"))
+    for song, latest, status in songs:
+        print(f"  {song.position:>2}. {song.title}  " + (f"rev {latest} ({status})" if latest
+                                                         else "no revision yet"))
     return EXIT_OK
 
 

@@ -90,7 +90,7 @@ def test_the_diff_command(album: Library, capsys: pytest.CaptureFixture[str]) ->
 def test_the_diff_command_refuses_an_unknown_revision(album: Library, capsys) -> None:
     assert main(["diff", SONG, "1", "9", "--library", str(album.path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "no revision 9 (revisions: 1, 2)" in err
+    assert err.count("\n") == 1 and "Night Drive/Opener has no revision 9 (revisions: 1, 2)" in err
 
 
 def test_a_changed_profile_keeps_the_old_sheet_right(album: Library, tmp_path: Path) -> None:

@@ -74,3 +74,14 @@ def test_library_option_wins_over_the_environment(capsys, lib: Path, tmp_path: P
     other = tmp_path / "other.sqlite"
     assert run(capsys, "session", "new", "Elsewhere", "--library", str(other))[0] == 0
     assert other.exists() and not lib.exists()
+
+
+def test_a_mistyped_library_path_is_refused_not_created(capsys, tmp_path: Path) -> None:
+    typo = tmp_path / "libary.sqlite"
+    for argv in (["session", "list"], ["song", "show", "A/B"], ["diff", "A/B", "1", "2"],
+                 ["sheet", "A/B"], ["library", "check"]):
+        code, out, err = run(capsys, *argv, "--library", str(typo))
+        assert code == 2 and "no library there" in err and err.count("\n") == 1, argv
+    assert not typo.exists()
+    assert run(capsys, "session", "new", "First", "--library", str(typo))[0] == 0
+    assert typo.exists()
