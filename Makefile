@@ -26,6 +26,7 @@ test: system-packages $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/meter.py
+	$(BIN)/python benchmarks/library.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

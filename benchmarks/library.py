@@ -82,7 +82,8 @@ def _bulk(db: Any, sessions: int, songs: int, revisions: int) -> None:
                " p.song_id = revision.song_id AND p.number = revision.number - 1)"
                " WHERE number > 1")
     db.execute("INSERT INTO chain_unit (revision_id, position, unit, profile, bypassed,"
-               " definitions) SELECT r.id, c.position, c.unit, c.profile, 0, c.definitions"
+               " definition_set_id) SELECT r.id, c.position, c.unit, c.profile, 0,"
+               " c.definition_set_id"
                " FROM revision r, chain_unit c WHERE c.revision_id = ? AND r.id != ?",
                (template, template))
     # Each revision's values differ a little from its parent's: the boost moves with the

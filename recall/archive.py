@@ -19,6 +19,7 @@ from .archive_manifest import FORMAT, FORMAT_VERSION, parse_manifest
 from .archive_source import MANIFEST, ArchiveError, Staging, open_source, suffix
 from .library import Library
 from .records import check_name, check_value
+from .schema import CHAIN_UNITS, definition_set
 
 
 class SessionExists(ArchiveError):
@@ -183,8 +184,7 @@ def _song(db: sqlite3.Connection, song: sqlite3.Row, name: str, files: Path,
 def _revision(db: sqlite3.Connection, revision: sqlite3.Row, label: str, files: Path,
               pending: list[_Pending]) -> dict[str, Any]:
     chain = []
-    for unit in db.execute("SELECT * FROM chain_unit WHERE revision_id = ? ORDER BY position",
-                           (revision["id"],)).fetchall():
+    for unit in db.execute(CHAIN_UNITS, (revision["id"],)).fetchall():
         definitions = json.loads(unit["definitions"])
         stored = {s["parameter"]: s["value"] for s in db.execute(
             "SELECT parameter, value FROM setting WHERE chain_unit_id = ? ORDER BY parameter",
@@ -342,9 +342,9 @@ def _insert_revision(db: sqlite3.Connection, song_id: int, revision: dict[str, A
     for position, unit in enumerate(revision["chain"], start=1):
         unit_id = _rowid(db.execute(
             "INSERT INTO chain_unit (revision_id, position, unit, profile, bypassed,"
-            " definitions) VALUES (?, ?, ?, ?, ?, ?)",
+            " definition_set_id) VALUES (?, ?, ?, ?, ?, ?)",
             (revision_id, position, unit["unit"], unit["profile"], int(unit["bypassed"]),
-             json.dumps(unit["definitions"]))))
+             definition_set(db, unit["definitions"]))))
         definitions = unit["definitions"]
         db.executemany(
             "INSERT INTO setting (chain_unit_id, parameter, value) VALUES (?, ?, ?)",

@@ -28,6 +28,7 @@ from .records import (
     check_name,
     check_value,
 )
+from .schema import CHAIN_UNITS, definition_set
 from .store import Store
 from .studio import Studio, fingerprint, studio_dict
 
@@ -203,9 +204,9 @@ class Library:
                                (source,)).fetchall():
             cursor = db.execute(
                 "INSERT INTO chain_unit (revision_id, position, unit, profile, bypassed,"
-                " definitions) VALUES (?, ?, ?, ?, ?, ?)",
+                " definition_set_id) VALUES (?, ?, ?, ?, ?, ?)",
                 (target, unit["position"], unit["unit"], unit["profile"], unit["bypassed"],
-                 unit["definitions"]))
+                 unit["definition_set_id"]))
             db.execute("INSERT INTO setting (chain_unit_id, parameter, value)"
                        " SELECT ?, parameter, value FROM setting WHERE chain_unit_id = ?",
                        (cursor.lastrowid, unit["id"]))
@@ -278,8 +279,7 @@ class Library:
             frozen = db.execute("SELECT 1 FROM print WHERE revision_id = ?",
                                 (row["id"],)).fetchone() is not None
             chain = []
-            for unit in db.execute("SELECT * FROM chain_unit WHERE revision_id = ?"
-                                   " ORDER BY position", (row["id"],)).fetchall():
+            for unit in db.execute(CHAIN_UNITS, (row["id"],)).fetchall():
                 stored = {s["parameter"]: s["value"] for s in db.execute(
                     "SELECT parameter, value FROM setting WHERE chain_unit_id = ?",
                     (unit["id"],))}
@@ -323,9 +323,9 @@ class Library:
             checked = {p: check_value(unit, p, self._definition(definitions, unit, p), v)
                        for p, v in values.items()}
             cursor = db.execute(
-                "INSERT INTO chain_unit (revision_id, position, unit, profile, definitions)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (row["id"], -1, unit, profile, json.dumps(definitions)))
+                "INSERT INTO chain_unit (revision_id, position, unit, profile,"
+                " definition_set_id) VALUES (?, ?, ?, ?, ?)",
+                (row["id"], -1, unit, profile, definition_set(db, definitions)))
             db.executemany("INSERT INTO setting (chain_unit_id, parameter, value) VALUES (?, ?, ?)",
                            [(cursor.lastrowid, p, v) for p, v in checked.items()])
             self._renumber(db, row["id"], names)
@@ -364,8 +364,10 @@ class Library:
         return self.revision(owner.id, number)
 
     def _chain_unit(self, db: sqlite3.Connection, revision: sqlite3.Row, unit: str) -> sqlite3.Row:
-        row = db.execute("SELECT * FROM chain_unit WHERE revision_id = ? AND unit = ?",
-                         (revision["id"], unit)).fetchone()
+        row = db.execute("SELECT chain_unit.*, definition_set.document AS definitions"
+                         " FROM chain_unit JOIN definition_set"
+                         " ON definition_set.id = chain_unit.definition_set_id"
+                         " WHERE revision_id = ? AND unit = ?", (revision["id"], unit)).fetchone()
         if row is None:
             names = ", ".join(r[0] for r in db.execute(
                 "SELECT unit FROM chain_unit WHERE revision_id = ? ORDER BY position",

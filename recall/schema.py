@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 # Each entry upgrades the schema by one version; index 0 takes an empty file to version 1.
 # Never edit a released migration: add a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -126,13 +129,44 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
     CREATE INDEX print_by_revision ON print(revision_id, take);
     """,
-    # 3: attachments keep the file's original name and its media type; songs found by title.
+    # 3: attachments keep the file's original name and its media type; songs found by title;
+    # a chain unit's frozen parameter definitions are kept once per distinct set (revisions
+    # of the same profile share them) instead of once per unit of every revision.
     """
     ALTER TABLE attachment ADD COLUMN name TEXT NOT NULL DEFAULT '';
     ALTER TABLE attachment ADD COLUMN media_type TEXT NOT NULL DEFAULT 'application/octet-stream';
     CREATE INDEX attachment_by_revision ON attachment(revision_id, unit);
     CREATE INDEX song_by_title ON song(title);
+    CREATE TABLE definition_set (
+        id INTEGER PRIMARY KEY,
+        document TEXT NOT NULL UNIQUE
+    );
+    INSERT OR IGNORE INTO definition_set (document) SELECT definitions FROM chain_unit;
+    ALTER TABLE chain_unit ADD COLUMN definition_set_id INTEGER REFERENCES definition_set(id);
+    DROP TRIGGER chain_frozen_update;
+    UPDATE chain_unit SET definition_set_id =
+        (SELECT id FROM definition_set WHERE document = chain_unit.definitions);
+    ALTER TABLE chain_unit DROP COLUMN definitions;
+    CREATE TRIGGER chain_frozen_update BEFORE UPDATE ON chain_unit
+    WHEN EXISTS (SELECT 1 FROM print WHERE revision_id = OLD.revision_id)
+    BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
     """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# A revision's chain units with their frozen definitions (JSON text) as ``definitions``.
+CHAIN_UNITS = ("SELECT chain_unit.*, definition_set.document AS definitions FROM chain_unit"
+               " JOIN definition_set ON definition_set.id = chain_unit.definition_set_id"
+               " WHERE chain_unit.revision_id = ? ORDER BY chain_unit.position")
+
+
+def definition_set(db: Any, definitions: dict[str, Any]) -> int:
+    """The id of a set of frozen parameter definitions, stored once however many units use it.
+
+    The JSON keeps the profile's order of controls (the front-panel order), so it is part of
+    what makes two sets the same."""
+    document = json.dumps(definitions, ensure_ascii=False, separators=(",", ":"))
+    db.execute("INSERT OR IGNORE INTO definition_set (document) VALUES (?)", (document,))
+    return int(db.execute("SELECT id FROM definition_set WHERE document = ?",
+                          (document,)).fetchone()[0])

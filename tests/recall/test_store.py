@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from recall.errors import LibraryError
+from recall.errors import FrozenRevision, LibraryError
 from recall.library import Library
 from recall.schema import SCHEMA_VERSION
 from recall.store import Store
@@ -95,3 +96,36 @@ def test_two_processes_writing_lose_nothing(tmp_path: Path) -> None:
         assert len(titles) == 120
         positions = sorted(s.position for s in library.songs("Album"))
         assert positions == list(range(1, 121))  # no two writers took the same position
+
+
+def test_a_version_2_chain_keeps_its_definitions_and_stays_frozen(tmp_path: Path) -> None:
+    """Migration 3 moves each unit's frozen definitions into shared sets, printed or not."""
+    path = tmp_path / "v2.sqlite"
+    pultec = {"low_boost": {"kind": "continuous", "min": 0.0, "max": 10.0, "unit": "",
+                            "default": 0.0, "name": "Low Boost", "section": "Low"}}
+    with Store(path, target_version=2) as store, store.write() as db:
+        db.execute("INSERT INTO session (id, title, created) VALUES (1, 'Album', 'then')")
+        db.execute("INSERT INTO song (id, session_id, title, position, created)"
+                   " VALUES (1, 1, 'Opener', 1, 'then')")
+        for number in (1, 2):
+            db.execute("INSERT INTO revision (id, song_id, number, created)"
+                       " VALUES (?, 1, ?, 'then')", (number, number))
+            db.execute("INSERT INTO chain_unit (id, revision_id, position, unit, profile,"
+                       " definitions) VALUES (?, ?, 1, 'Pultec', 'pultec-eqp-1a', ?)",
+                       (number, number, json.dumps(pultec)))
+            db.execute("INSERT INTO setting VALUES (?, 'low_boost', ?)", (number, 2.0 * number))
+        db.execute("INSERT INTO print (revision_id, take, path, created)"
+                   " VALUES (1, 1, 'p.wav', 'then')")
+    with Library(path) as library:
+        first, second = library.revision("Album/Opener", 1), library.revision("Album/Opener", 2)
+        assert first.unit("Pultec").definitions == pultec == second.unit("Pultec").definitions
+        assert (first.unit("Pultec").settings, second.unit("Pultec").settings) == (
+            {"low_boost": 2.0}, {"low_boost": 4.0})
+        assert library.store.db.execute("SELECT COUNT(*) FROM definition_set").fetchone()[0] == 1
+        assert first.frozen
+        with pytest.raises(FrozenRevision):
+            library.set_bypass("Album/Opener", 1, "Pultec", True)
+        with pytest.raises(sqlite3.IntegrityError, match="frozen revision"):
+            library.store.db.execute("UPDATE chain_unit SET bypassed = 1 WHERE id = 1")
+        library.set_values("Album/Opener", 2, "Pultec", {"low_boost": 5.0})
+        assert library.store.integrity() == []
