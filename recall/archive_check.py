@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .archive import file_sha256, partial_path
 from .errors import LibraryError
-from .library import Library, files_folder
+from .files import files_folder
+from .library import Library
 
 
 class BackupError(LibraryError):

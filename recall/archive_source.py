@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from .errors import LibraryError
-from .library import ATTACHMENT_LIMIT
+from .files import ATTACHMENT_LIMIT
 
 MANIFEST = "outboard-export.json"
 # No member of an export is larger than this: a print is a WAV file, and WAV stops at 4 GiB.

@@ -1,46 +1,33 @@
-"""The library's operations: sessions, songs, revisions and their chains, notes."""
+"""The library's operations: sessions, songs, revisions and their chains (notes and
+attachments come from their own modules)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import mimetypes
-import os
-import re
-import shutil
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .attachments import AttachmentsMixin
 from .errors import FrozenRevision, LibraryError, NotFound
+from .notes import NotesMixin
 from .records import (
-    AUTHORS,
-    NOTE_KINDS,
-    NOTE_STATUSES,
     STATUSES,
-    Attachment,
     ChainUnit,
-    Note,
     Revision,
     Session,
     Song,
     check_name,
+    check_text,
     check_value,
+    now,
 )
 from .schema import CHAIN_UNITS, definition_set
 from .store import Store
 from .studio import Studio, fingerprint, studio_dict
 
-# An attachment is a photo or a scan, not a print: anything larger is refused.
-ATTACHMENT_LIMIT = 200 * 1024 * 1024
 
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class Library:
+class Library(NotesMixin, AttachmentsMixin):
     """Everything kept about sessions, songs and revisions, in one library file."""
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:
@@ -49,11 +36,6 @@ class Library:
                            "'outboard session new' starts one)")
         self.store = Store(path)
         self.path = self.store.path
-
-    @property
-    def files(self) -> Path:
-        """The folder beside the library file that holds its attachments."""
-        return files_folder(self.path)
 
     def close(self) -> None:
         self.store.close()
@@ -67,12 +49,13 @@ class Library:
     # ------------------------------------------------------------ sessions and songs
     def new_session(self, title: str, *, artist: str = "", notes: str = "") -> Session:
         title = check_name("session", title)
+        artist, notes = check_text("artist", artist, limit=200), check_text("session notes", notes)
         with self.store.write() as db:
             if db.execute("SELECT 1 FROM session WHERE title = ?", (title,)).fetchone():
                 raise LibraryError(f"a session called '{title}' already exists")
             cursor = db.execute(
                 "INSERT INTO session (title, artist, notes, created) VALUES (?, ?, ?, ?)",
-                (title, artist, notes, _now()))
+                (title, artist, notes, now()))
         return Session(int(cursor.lastrowid), title, artist, notes)  # type: ignore[arg-type]
 
     def sessions(self) -> list[Session]:
@@ -113,7 +96,7 @@ class Library:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (owner.id, title, position, source.get("path"), source.get("sha256"),
                  source.get("rate"), source.get("channels"), json.dumps(list(targets)),
-                 _now()))
+                 now()))
         return self.song(f"{owner.title}/{title}")
 
     def set_song(self, song: str | int, *, source: dict[str, Any] | None = None,
@@ -192,7 +175,7 @@ class Library:
                 (owner.id, last + 1, source["id"] if source is not None else None,
                  source["studio_id"] if source is not None else None,
                  source["routing"] if source is not None else "{}",
-                 source["calibration"] if source is not None else "{}", _now()))
+                 source["calibration"] if source is not None else "{}", now()))
             if studio is not None:
                 self._record_studio(db, int(cursor.lastrowid), studio)  # type: ignore[arg-type]
             if source is not None:
@@ -228,7 +211,7 @@ class Library:
         else:
             studio_id = int(db.execute(  # type: ignore[arg-type]
                 "INSERT INTO studio (name, fingerprint, document, created) VALUES (?, ?, ?, ?)",
-                (studio.name, key, json.dumps(document, sort_keys=True), _now())).lastrowid)
+                (studio.name, key, json.dumps(document, sort_keys=True), now())).lastrowid)
         routing = {"interface": document["interface"], "loops": document["loops"],
                    "units": document["units"]}
         db.execute("UPDATE revision SET studio_id = ?, routing = ?, calibration = ? WHERE id = ?",
@@ -427,154 +410,12 @@ class Library:
                                (row["id"],)).fetchone()[0] or 0) + 1
             db.execute("INSERT INTO print (revision_id, take, path, sha256, state, metadata,"
                        " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (row["id"], take, path, sha256, state, json.dumps(metadata or {}), _now()))
+                       (row["id"], take, path, sha256, state, json.dumps(metadata or {}), now()))
             if row["status"] == "draft":
                 db.execute("UPDATE revision SET status = 'printed' WHERE id = ?", (row["id"],))
         return take
-
-    # ------------------------------------------------------------ attachments
-    def attach(self, song: str | int, number: int, file: Path | str, *, unit: str | None = None,
-               caption: str = "") -> Attachment:
-        """Keep a copy of ``file`` (a panel or patch-bay photo) with a revision or one of its
-        units. Printed revisions take attachments too: a photo changes no setting."""
-        owner = self.song(song)
-        source = Path(file)
-        if not source.is_file():
-            raise LibraryError(f"{source}: no such file to attach")
-        size = source.stat().st_size
-        if size > ATTACHMENT_LIMIT:
-            raise LibraryError(f"{source}: {size / 2**20:.0f} MiB is larger than an attachment "
-                               f"may be ({ATTACHMENT_LIMIT // 2**20} MiB)")
-        if caption and _CONTROL.search(caption):
-            raise LibraryError(f"caption {caption!r} contains a control character")
-        name = check_name("attachment", source.name)
-        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        with self.store.read() as db:
-            row = self._revision_row(db, owner.id, number)
-            if unit is not None:
-                self._chain_unit(db, row, unit)
-        relative, digest = store_file(self.files, source)
-        with self.store.write() as db:
-            row = self._revision_row(db, owner.id, number)
-            cursor = db.execute(
-                "INSERT INTO attachment (revision_id, unit, path, sha256, caption, created, name,"
-                " media_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (row["id"], unit, relative, digest, caption.strip(), _now(), name, media_type))
-        return self.attachments(owner.id, number, only=int(cursor.lastrowid))[0]  # type: ignore
-
-    def attachments(self, song: str | int, number: int, *,
-                    only: int | None = None) -> list[Attachment]:
-        """A revision's attachments, the revision's own first, then by unit."""
-        owner = self.song(song)
-        with self.store.read() as db:
-            row = self._revision_row(db, owner.id, number)
-            rows = db.execute(
-                "SELECT * FROM attachment WHERE revision_id = ?"
-                + (" AND id = ?" if only is not None else "")
-                + " ORDER BY unit IS NOT NULL, unit, id",
-                (row["id"], only) if only is not None else (row["id"],)).fetchall()
-        return [Attachment(a["id"], number, a["unit"], a["name"], a["path"], a["sha256"],
-                           a["media_type"], a["caption"], a["created"]) for a in rows]
-
-    def attachment_file(self, attachment: Attachment) -> Path:
-        return self.files / attachment.path
-
-    # ------------------------------------------------------------ notes
-    def add_note(self, song: str | int, body: str, *, kind: str, author: str,
-                 revision: int | None = None, at_seconds: float | None = None) -> Note:
-        if kind not in NOTE_KINDS:
-            raise LibraryError(f"note kind '{kind}' is not one of {', '.join(NOTE_KINDS)}")
-        if author not in AUTHORS:
-            raise LibraryError(f"author '{author}' is not one of {', '.join(AUTHORS)}")
-        if not body.strip():
-            raise LibraryError("a note needs some text")
-        if at_seconds is not None and at_seconds < 0:
-            raise LibraryError(f"time {at_seconds} is before the start of the song")
-        owner = self.song(song)
-        with self.store.write() as db:
-            revision_id = (self._revision_row(db, owner.id, revision)["id"]
-                           if revision is not None else None)
-            cursor = db.execute(
-                "INSERT INTO note (song_id, revision_id, at_seconds, kind, author, body, status,"
-                " created) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
-                (owner.id, revision_id, at_seconds, kind, author, body.strip(), _now()))
-        return self.note(int(cursor.lastrowid))  # type: ignore[arg-type]
-
-    def note(self, note_id: int) -> Note:
-        row = self.store.db.execute(
-            "SELECT note.*, r.number AS revision_number, a.number AS addressed_number"
-            " FROM note LEFT JOIN revision r ON r.id = note.revision_id"
-            " LEFT JOIN revision a ON a.id = note.addressed_in WHERE note.id = ?",
-            (note_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no note {note_id}")
-        return _note(row)
-
-    def notes(self, song: str | int, *, status: str | None = None) -> list[Note]:
-        owner = self.song(song)
-        if status is not None and status not in NOTE_STATUSES:
-            raise LibraryError(f"status '{status}' is not one of {', '.join(NOTE_STATUSES)}")
-        rows = self.store.db.execute(
-            "SELECT note.*, r.number AS revision_number, a.number AS addressed_number"
-            " FROM note LEFT JOIN revision r ON r.id = note.revision_id"
-            " LEFT JOIN revision a ON a.id = note.addressed_in WHERE note.song_id = ?"
-            + (" AND note.status = ?" if status else "")
-            + " ORDER BY COALESCE(note.at_seconds, 1e12), note.id",
-            (owner.id, status) if status else (owner.id,)).fetchall()
-        return [_note(r) for r in rows]
-
-    def resolve_note(self, note_id: int, *, addressed_in: int | None = None,
-                     declined: bool = False) -> Note:
-        """Mark a note addressed in revision N, or declined."""
-        note = self.note(note_id)
-        if declined == (addressed_in is not None):
-            raise LibraryError("say either which revision addressed the note, or that it "
-                               "was declined")
-        with self.store.write() as db:
-            revision_id = (self._revision_row(db, note.song_id, addressed_in)["id"]
-                           if addressed_in is not None else None)
-            db.execute("UPDATE note SET status = ?, addressed_in = ? WHERE id = ?",
-                       ("declined" if declined else "addressed", revision_id, note_id))
-        return self.note(note_id)
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def files_folder(library: Path) -> Path:
-    """Where a library keeps its attachments: ``library.sqlite`` → ``library-files/``."""
-    return library.with_name(f"{library.stem}-files")
-
-
-def store_file(folder: Path, source: Path) -> tuple[str, str]:
-    """Copy ``source`` into ``folder`` under its content's sha256; (relative path, sha256).
-
-    The copy is written beside its final name and renamed into place, so a crash leaves
-    either no file or a whole one."""
-    digest = hashlib.sha256()
-    with source.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    sha = digest.hexdigest()
-    relative = f"attachments/{sha[:2]}/{sha}{source.suffix.lower()[:12]}"
-    target = folder / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(source, partial)
-        with partial.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
-    return relative, sha
-
 
 def _song(row: sqlite3.Row) -> Song:
     return Song(row["id"], row["session_id"], row["session_title"], row["title"],
                 row["position"], row["source_path"], row["source_sha256"], row["source_rate"],
                 row["source_channels"], tuple(json.loads(row["targets"])))
-
-
-def _note(row: sqlite3.Row) -> Note:
-    return Note(row["id"], row["song_id"], row["revision_number"], row["at_seconds"],
-                row["kind"], row["author"], row["body"], row["status"],
-                row["addressed_number"], row["created"])

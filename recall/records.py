@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import LibraryError
@@ -14,6 +15,13 @@ NOTE_KINDS = ("reaction", "technical", "request")
 AUTHORS = ("engineer", "artist", "other")
 NOTE_STATUSES = ("open", "addressed", "declined")
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+# Free text (notes, captions) may hold tabs and line breaks, but no other control characters.
+_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def now() -> str:
+    """The time a record is made, in UTC to the second (ISO 8601)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def check_name(kind: str, name: str) -> str:
@@ -27,6 +35,15 @@ def check_name(kind: str, name: str) -> str:
     if len(cleaned) > 200:
         raise LibraryError(f"{kind} name is {len(cleaned)} characters long (200 at most)")
     return cleaned
+
+
+def check_text(kind: str, text: str, *, limit: int = 20_000) -> str:
+    """Free text fit for the library: control characters refused, length bounded."""
+    if _BAD_TEXT.search(text):
+        raise LibraryError(f"{kind} {text[:40]!r} contains a control character")
+    if len(text) > limit:
+        raise LibraryError(f"{kind} is {len(text)} characters long ({limit} at most)")
+    return text.strip()
 
 
 @dataclass(frozen=True, slots=True)

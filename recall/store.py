@@ -20,6 +20,17 @@ class LibraryBusy(LibraryError):
     exit_code = 3
 
 
+class LibraryDamaged(LibraryError):
+    title = "Library damaged"
+    exit_code = 2
+
+
+def damaged(path: Path | str, err: sqlite3.DatabaseError) -> LibraryDamaged:
+    """The one-line report of a library file SQLite cannot read, with what to do."""
+    return LibraryDamaged(f"{path}: the library file is damaged ({err}); 'outboard library "
+                          "check' lists the damage, and a backup restores it")
+
+
 class Store:
     """An open library file. Use :meth:`write` for every change: one transaction each."""
 
@@ -94,10 +105,14 @@ class Store:
 
     def integrity(self) -> list[str]:
         """Problems SQLite finds in the file and its foreign keys; empty when sound."""
-        problems = [row[0] for row in self.db.execute("PRAGMA integrity_check")]
-        problems = [p for p in problems if p != "ok"]
-        problems += [f"{row[0]} row {row[1]} points at a missing {row[2]}"
-                     for row in self.db.execute("PRAGMA foreign_key_check")]
+        try:
+            problems = [row[0] for row in self.db.execute("PRAGMA integrity_check")]
+            problems = [p for p in problems if p != "ok"]
+            problems += [f"{row[0]} row {row[1]} points at a missing {row[2]}"
+                         for row in self.db.execute("PRAGMA foreign_key_check")]
+        except sqlite3.DatabaseError as err:
+            # Damage bad enough that SQLite cannot even walk the file.
+            return [f"the file is damaged beyond SQLite's own check ({err})"]
         return problems
 
     def close(self) -> None:

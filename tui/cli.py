@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
+from controller.chain import library_path
 from controller.errors import EXIT_BAD_INPUT, reported_errors
+from recall.store import damaged
 
 from . import archive_cmd, devices_cmd, diff_cmd, library_cmd, measure_cmd, sheet_cmd, studio_cmd
 
@@ -52,6 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except reported_errors() as err:
         print(f"outboard: {err.message}", file=sys.stderr)  # type: ignore[attr-defined]
         return int(err.exit_code)  # type: ignore[attr-defined]
+    except sqlite3.IntegrityError as err:
+        # The library's own rules (a frozen revision, a missing reference) caught a change.
+        print(f"outboard: the library refused the change ({err})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except sqlite3.DatabaseError as err:
+        problem = damaged(library_path(getattr(args, "library", None)), err)
+        print(f"outboard: {problem.message}", file=sys.stderr)
+        return problem.exit_code
     except KeyboardInterrupt:
         print("outboard: interrupted", file=sys.stderr)
         return 130

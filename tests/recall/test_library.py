@@ -120,3 +120,18 @@ def test_the_critique_thread(library: Library) -> None:
     assert format_time(goose.at_seconds) == "1:02.5"
     with pytest.raises(LibraryError, match="not one of reaction"):
         library.add_note("Album/Opener", "x", kind="rant", author="artist")
+
+
+def test_free_text_refuses_control_characters_and_keeps_the_rest(library: Library) -> None:
+    note = library.add_note("Album/Opener", "Верх: чуть ярче\n\tthe 2nd chorus — 10 kHz «air»",
+                            kind="request", author="artist")
+    assert library.note(note.id).body == "Верх: чуть ярче\n\tthe 2nd chorus — 10 kHz «air»"
+    before = len(library.notes("Album/Opener"))
+    with pytest.raises(LibraryError, match="control character"):
+        library.add_note("Album/Opener", "bell\x07", kind="request", author="artist")
+    with pytest.raises(LibraryError, match="control character"):
+        library.new_session("Other", artist="The\x1b[31mBand")
+    with pytest.raises(LibraryError, match="characters long"):
+        library.add_note("Album/Opener", "x" * 20_001, kind="request", author="artist")
+    assert len(library.notes("Album/Opener")) == before
+    assert [s.title for s in library.sessions()] == ["Album"]

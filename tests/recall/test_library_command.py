@@ -85,3 +85,18 @@ def test_a_mistyped_library_path_is_refused_not_created(capsys, tmp_path: Path) 
     assert not typo.exists()
     assert run(capsys, "session", "new", "First", "--library", str(typo))[0] == 0
     assert typo.exists()
+
+
+def test_a_damaged_library_is_one_line_and_the_check_lists_it(capsys, lib: Path) -> None:
+    run(capsys, "session", "new", "Night Drive")
+    for n in range(30):
+        run(capsys, "song", "add", "Night Drive", f"Song {n}")
+    # Overwrite the pages after the first with garbage, as a failing disk might.
+    with lib.open("r+b") as handle:
+        handle.seek(4096)
+        handle.write(b"\xde\xad" * 16384)
+    code, out, err = run(capsys, "song", "list", "Night Drive")
+    assert code == 2 and "the library file is damaged" in err and err.count("\n") == 1
+    assert "Traceback" not in err
+    code, out, err = run(capsys, "library", "check")
+    assert code == 1 and "damaged" in err and "Traceback" not in err
