@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .attachments import AttachmentsMixin
+from .attempts import AttemptsMixin
 from .errors import FrozenRevision, LibraryError, NotFound
 from .notes import NotesMixin
 from .records import (
@@ -27,7 +28,7 @@ from .store import Store
 from .studio import Studio, fingerprint, studio_dict
 
 
-class Library(NotesMixin, AttachmentsMixin):
+class Library(NotesMixin, AttachmentsMixin, AttemptsMixin):
     """Everything kept about sessions, songs and revisions, in one library file."""
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:

@@ -162,6 +162,22 @@ def check_value(unit: str, parameter: str, definition: dict[str, Any], value: fl
     return float(min(max(value, low), high))
 
 
+def parse_value(definition: dict[str, Any], text: str) -> float:
+    """A value as an engineer types it: a detent or option label, or a number in units."""
+    text = text.strip()
+    for detent in definition.get("detents", []):
+        if text == detent["label"]:
+            return float(detent["value"])
+    labels = definition.get("labels", [])
+    if text in labels:
+        return float(labels.index(text))
+    try:
+        return float(text)
+    except ValueError:
+        raise LibraryError(f"'{text}' is neither a number nor one of the control's labels"
+                           ) from None
+
+
 def display_value(definition: dict[str, Any], value: float | None) -> str:
     """A value as the front panel shows it: the detent or switch label, else number and unit."""
     if value is None:

@@ -151,6 +151,34 @@ MIGRATIONS: tuple[str, ...] = (
     WHEN EXISTS (SELECT 1 FROM print WHERE revision_id = OLD.revision_id)
     BEGIN SELECT RAISE(ABORT, 'frozen revision'); END;
     """,
+    # 4: recall attempts, with every parameter's outcome.
+    """
+    CREATE TABLE recall_attempt (
+        id INTEGER PRIMARY KEY,
+        revision_id INTEGER NOT NULL REFERENCES revision(id) ON DELETE CASCADE,
+        studio TEXT,
+        resumed_from INTEGER REFERENCES recall_attempt(id),
+        started TEXT NOT NULL,
+        finished TEXT,
+        outcome TEXT NOT NULL DEFAULT 'running'
+            CHECK (outcome IN ('running', 'complete', 'incomplete', 'fault'))
+    );
+    CREATE TABLE recall_outcome (
+        attempt_id INTEGER NOT NULL REFERENCES recall_attempt(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        parameter TEXT NOT NULL,
+        target REAL NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'verified', 'sent', 'mismatch',
+            'failed', 'manual_pending', 'manual_confirmed')),
+        actual REAL,
+        tries INTEGER NOT NULL DEFAULT 0,
+        detail TEXT NOT NULL DEFAULT '',
+        updated TEXT NOT NULL,
+        PRIMARY KEY (attempt_id, unit, parameter)
+    );
+    CREATE INDEX attempt_by_revision ON recall_attempt(revision_id, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,6 +22,7 @@ from recall.records import (
     display_value,
     format_time,
     parse_time,
+    parse_value,
 )
 from recall.studio import Studio, load_studio
 
@@ -189,19 +190,6 @@ def rev_add_unit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _value(definition: dict[str, Any], text: str) -> float:
-    for detent in definition.get("detents", []):
-        if text == detent["label"]:
-            return float(detent["value"])
-    labels = definition.get("labels", [])
-    if text in labels:
-        return float(labels.index(text))
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"'{text}' is neither a number nor one of the control's labels") from None
-
-
 def rev_set(args: argparse.Namespace) -> int:
     with _open(args) as library:
         revision = library.revision(args.song, args.rev)
@@ -215,7 +203,7 @@ def rev_set(args: argparse.Namespace) -> int:
             if parameter not in chain_unit.definitions:
                 known = ", ".join(chain_unit.definitions)
                 raise InputError(f"{unit} has no parameter '{parameter}' (it has: {known})")
-            changes.setdefault(unit, {})[parameter] = _value(
+            changes.setdefault(unit, {})[parameter] = parse_value(
                 chain_unit.definitions[parameter], text)
         for unit, values in changes.items():
             revision = library.set_values(args.song, revision.number, unit, values)
