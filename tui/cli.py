@@ -12,7 +12,16 @@ from controller.chain import library_path
 from controller.errors import EXIT_BAD_INPUT, reported_errors
 from recall.store import damaged
 
-from . import archive_cmd, devices_cmd, diff_cmd, library_cmd, measure_cmd, sheet_cmd, studio_cmd
+from . import (
+    archive_cmd,
+    devices_cmd,
+    diff_cmd,
+    library_cmd,
+    measure_cmd,
+    recall_cmd,
+    sheet_cmd,
+    studio_cmd,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff_cmd.register(commands)
     sheet_cmd.register(commands)
     archive_cmd.register(commands)
+    recall_cmd.register(commands)
     demo = commands.add_parser("demo", help="generate a short demo mix and measure it")
     demo.add_argument("--output", metavar="FILE", help="where to write the demo mix (WAV)")
     demo.add_argument("--json", action="store_true", help="print the measurement as JSON")

@@ -92,8 +92,10 @@ class RecallRun:
     # ---------------------------------------------------------------- one port
     def _port(self, units: list[UnitPlan]) -> None:
         transport: Transport | None = None
+        current: UnitPlan | None = None
         try:
             for unit in units:
+                current = unit
                 if self._stop.is_set():
                     return
                 if all(self._confirmed(unit, step) for step in unit.steps):
@@ -110,7 +112,10 @@ class RecallRun:
                                 unit_address(parse_address(unit.address), unit.loaded))
                 _UnitRecall(self, unit, driver).run()
         except BaseException as err:  # noqa: BLE001 - reported as the unit's fault, not lost
-            self._faults.append(f"recall thread failed: {err!r}")
+            if current is not None:
+                self._give_up(current, f"unexpected error: {err!r}")
+            else:
+                self._faults.append(f"recall thread failed: {err!r}")
         finally:
             if transport is not None:
                 transport.close()

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from devices import values
+from devices import codec, values
 from devices.errors import DeviceError
 from devices.loader import find_profile, load_profile
 from devices.profile import Parameter, Profile
 from devices.transport import parse_address
+from devices.transport.address import unit_address
 from recall.records import ChainUnit, Revision, display_value
 from recall.studio import Studio, Unit, address_identity, fingerprint
 
@@ -249,7 +250,21 @@ def _detent(definition: dict[str, object], target: float) -> str:
     return ""
 
 
-def check_address(plan: UnitPlan) -> None:
-    """Refuse a remote unit whose address does not parse, before anything is sent."""
-    if plan.address is not None:
-        parse_address(plan.address)
+def preview(plan: UnitPlan) -> dict[str, list[bytes]]:
+    """The messages each control of a remote unit will be sent, without sending them."""
+    if plan.loaded is None or plan.address is None:
+        return {}
+    profile = plan.loaded
+    address = unit_address(parse_address(plan.address), profile)
+    messages: dict[str, list[bytes]] = {}
+    for step in plan.steps:
+        if step.problem:
+            continue
+        parameter = profile.parameter(step.parameter)
+        value = values.validate(parameter, step.target)
+        if parameter.midi is not None:
+            messages[step.parameter] = codec.midi_messages(parameter, value, address)
+        elif parameter.serial is not None and profile.serial is not None:
+            messages[step.parameter] = [codec.serial_command(parameter, value, address,
+                                                             profile.serial.terminator)]
+    return messages

@@ -4,18 +4,18 @@ ones. Each runs one daemon thread with a stop event, joined on close."""
 from __future__ import annotations
 
 import os
-import queue
 import select
 import threading
 import time
 import tty
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
-import mido
+import rtmidi
 
 from ..errors import TransportError
-from ..transport.midi_port import backend
+from ..transport.midi_port import QUEUE_LIMIT, poll, rt_api
 from .unit import EmulatedUnit
 
 _POLL_S = 0.01
@@ -127,8 +127,9 @@ class MidiEmulator(_Runner):
     """A MIDI unit on virtual ports named ``name``: it listens on an input port and answers
     on an output port of the same name, on the rtmidi API given (alsa, jack).
 
-    The port's callback (on JACK, the audio thread) only queues the bytes; a worker thread
-    decodes them, keeps the unit's state and sends the replies, late if told to be.
+    A worker thread takes the incoming messages from rtmidi's queue (no Python callback runs
+    on the MIDI driver's thread), keeps the unit's state and sends the replies, late if told
+    to be.
     """
 
     def __init__(self, unit: EmulatedUnit, name: str, *, api: str | None = None,
@@ -136,34 +137,28 @@ class MidiEmulator(_Runner):
         super().__init__(unit, on_change)
         self.name = name
         self.api = api
-        self._in: mido.ports.BaseInput | None = None
-        self._out: mido.ports.BaseOutput | None = None
-        self._inbox: queue.Queue[bytes] = queue.Queue(maxsize=65536)
+        self._in: Any = None
+        self._out: Any = None
 
     def start(self) -> None:
-        midi = backend(self.api)
         try:
-            self._out = midi.open_output(self.name, virtual=True, client_name=self.name)
-            self._in = midi.open_input(self.name, virtual=True, client_name=self.name,
-                                       callback=self._on_message)
-        except (OSError, RuntimeError, ImportError) as err:
+            self._out = rtmidi.MidiOut(rtapi=rt_api(self.api), name=self.name)
+            self._out.open_virtual_port(self.name)
+            self._in = rtmidi.MidiIn(rtapi=rt_api(self.api), name=self.name,
+                                     queue_size_limit=QUEUE_LIMIT)
+            self._in.ignore_types(sysex=False, timing=True, active_sense=True)
+            self._in.open_virtual_port(self.name)
+        except (rtmidi.RtMidiError, OSError, RuntimeError) as err:
             self.close()
             raise TransportError(f"midi:{self.name}: cannot open virtual ports ({err})") from err
         self._thread = threading.Thread(target=self._serve, name="midi-emulator", daemon=True)
         self._thread.start()
 
-    def _on_message(self, message: mido.Message) -> None:
-        try:
-            self._inbox.put_nowait(bytes(message.bytes()))
-        except queue.Full:
-            pass  # a flood beyond what a unit could take: dropped, as a real one would
-
     def _serve(self) -> None:
         try:
             while not self._stop.is_set():
-                try:
-                    message = self._inbox.get(timeout=_POLL_S)
-                except queue.Empty:
+                message = poll(self._in, _POLL_S, self._stop)
+                if message is None:
                     continue
                 before = len(self.unit.changes)
                 replies = self.unit.receive_midi(message)
@@ -172,7 +167,7 @@ class MidiEmulator(_Runner):
                     self._stop.wait(self.unit.misbehaviour.delay_s)
                 for reply in replies:
                     if self._out is not None:
-                        self._out.send(mido.Message.from_bytes(list(reply)))
+                        self._out.send_message(list(reply))
         except BaseException as err:  # noqa: BLE001 - kept for the owner to re-raise
             self.error = err
 
@@ -180,5 +175,9 @@ class MidiEmulator(_Runner):
         super().close()
         for port in (self._in, self._out):
             if port is not None:
-                port.close()
+                try:
+                    port.close_port()
+                    port.delete()
+                except (rtmidi.RtMidiError, OSError, RuntimeError):
+                    pass
         self._in = self._out = None

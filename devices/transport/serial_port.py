@@ -16,6 +16,14 @@ _STOPBITS = {1: serial.STOPBITS_ONE, 1.5: serial.STOPBITS_ONE_POINT_FIVE, 2: ser
 # A binary frame is over when the line stays quiet this long after its last byte.
 _FRAME_GAP_S = 0.02
 
+try:  # pyserial's POSIX port lets termios.error (not an OSError) out of a vanished tty
+    import termios
+
+    _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError,
+                                                     termios.error)
+except ImportError:  # Windows
+    _PORT_ERRORS = (serial.SerialException, OSError)
+
 
 class SerialTransport(BaseTransport):
     """Text lines split at the profile's terminator, or binary frames split by silence."""
@@ -49,7 +57,7 @@ class SerialTransport(BaseTransport):
         try:
             self._port.write(message)  # type: ignore[union-attr]
             self._port.flush()  # type: ignore[union-attr]
-        except (serial.SerialException, OSError) as err:
+        except _PORT_ERRORS as err:
             raise TransportError(f"{self.address}: write failed, unit gone? ({err})") from err
 
     def _receive(self, timeout: float) -> bytes | None:
@@ -71,7 +79,7 @@ class SerialTransport(BaseTransport):
                 # What has arrived, or wait (up to the port's 10 ms timeout) for one byte.
                 waiting = self._port.in_waiting  # type: ignore[union-attr]
                 chunk = self._port.read(waiting or 1)  # type: ignore[union-attr]
-            except (serial.SerialException, OSError) as err:
+            except _PORT_ERRORS as err:
                 raise TransportError(f"{self.address}: read failed, unit gone? ({err})") from err
             if chunk:
                 self._buffer += chunk
