@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 from . import codec, values
 from .codec import Address
-from .errors import DeviceTimeout, ProfileError, ReplyError
+from .errors import DeviceError, DeviceTimeout, ProfileError, ReplyError
 from .profile import Parameter, Profile
 from .template import TemplateError
 from .transport.base import Transport
 
 # MIDI 1.0 runs at 31,250 baud with 10 bits a byte (start, 8 data, stop): 320 us a byte.
 MIDI_SECONDS_PER_BYTE = 10 / 31_250
+# Read-back queries a MIDI unit is asked at once before its replies are awaited.
+PIPELINE_WINDOW = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,79 @@ class Driver:
             raise last_error
         raise DeviceTimeout(f"{self.transport.address}: no reply to the {parameter.id} query "
                             f"within {wait * 1000:.0f} ms")
+
+    def read_many(self, parameter_ids: list[str], *, timeout: float | None = None,
+                  window: int = PIPELINE_WINDOW) -> dict[str, float | DeviceError]:
+        """Several values at once: each value, or the error that kept it from being read.
+
+        Over MIDI, when every reply names its parameter (no reply of one could be read as
+        another's), the queries go out back to back, paced at the cable's rate, with up to
+        ``window`` unanswered at a time, and the replies are matched as they come: the
+        round trip through the port is paid once, not once a value. Otherwise, and for
+        serial units (which take one command at a time), one after the other.
+        """
+        if not parameter_ids:
+            return {}
+        if self.profile.control != "midi" or not self._distinct_replies(parameter_ids):
+            return {pid: self._read_or_error(pid, timeout) for pid in parameter_ids}
+        wait = 0.5 if timeout is None else timeout
+        self._drain()
+        pending: dict[str, Parameter] = {}
+        found: dict[str, float | DeviceError] = {}
+        queue = list(parameter_ids)
+        deadline = time.monotonic() + wait
+        while queue or pending:
+            while queue and len(pending) < window:
+                parameter = self.profile.parameter(queue.pop(0))
+                self._paced_send(codec.midi_query(parameter, self.address),  # type: ignore
+                                 self._midi_gap())
+                pending[parameter.id] = parameter
+                deadline = time.monotonic() + wait  # each query gets its own time to answer
+            reply = self.transport.receive(max(deadline - time.monotonic(), 0.0))
+            if reply is None:
+                if time.monotonic() >= deadline:
+                    for pid in pending:
+                        found[pid] = DeviceTimeout(f"{self.transport.address}: no reply to "
+                                                   f"the {pid} query within "
+                                                   f"{wait * 1000:.0f} ms")
+                    pending.clear()
+                continue
+            for pid, parameter in pending.items():
+                try:
+                    found[pid] = codec.read_midi_reply(parameter, reply, self.address)
+                except ReplyError:
+                    continue  # not this one's reply
+                del pending[pid]
+                break
+        return {pid: found[pid] for pid in parameter_ids}
+
+    def _read_or_error(self, parameter_id: str, timeout: float | None) -> float | DeviceError:
+        try:
+            return self.read(parameter_id, timeout=timeout)
+        except (DeviceTimeout, ReplyError) as err:
+            return err
+
+    def _distinct_replies(self, parameter_ids: list[str]) -> bool:
+        """Whether each parameter's reply can only be read as that parameter's."""
+        parameters = [self.profile.parameter(pid) for pid in parameter_ids]
+        if any(p.midi is None or p.midi.query is None or p.midi.reply is None
+               for p in parameters):
+            return False
+        for a in parameters:
+            binding = a.midi
+            assert binding is not None and binding.reply is not None
+            sample = binding.reply.render(value=binding.wire_min, device_id=self.address.device_id,
+                                          channel=self.address.channel,
+                                          param=binding.number or 0)
+            for b in parameters:
+                if b is a:
+                    continue
+                try:
+                    codec.read_midi_reply(b, sample, self.address)
+                except (ReplyError, DeviceError):
+                    continue
+                return False
+        return True
 
     def read_dump(self, *, timeout: float = 1.0) -> dict[str, float]:
         """Every value a whole-state dump carries."""

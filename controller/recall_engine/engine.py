@@ -255,22 +255,22 @@ class _UnitRecall:
                 return None
             self.answered(True)
             return {p: dump[p] for p in parameters}
+        try:
+            results = self.driver.read_many(parameters, timeout=self.run_.read_timeout)
+        except TransportError as err:
+            self.run_._give_up(self.unit, f"the port went away ({err.message})")
+            return None
         readings: dict[str, float | str] = {}
-        for parameter in parameters:
-            try:
-                readings[parameter] = self.driver.read(parameter, timeout=self.run_.read_timeout)
-            except DeviceTimeout as err:
-                readings[parameter] = f"no read-back: {err.message}"
+        for parameter, result in results.items():
+            if isinstance(result, DeviceTimeout):
+                readings[parameter] = f"no read-back: {result.message}"
                 if not self.answered(False):
                     return None
-                continue
-            except ReplyError as err:
-                readings[parameter] = f"garbled read-back: {err.message}"
-                continue
-            except TransportError as err:
-                self.run_._give_up(self.unit, f"the port went away ({err.message})")
-                return None
-            self.answered(True)
+            elif isinstance(result, DeviceError):
+                readings[parameter] = f"garbled read-back: {result.message}"
+            else:
+                readings[parameter] = result
+                self.answered(True)
         return readings
 
 
