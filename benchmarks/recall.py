@@ -699,14 +699,30 @@ def time_resume(library: Library, studio: Studio) -> tuple[float, int]:
 
 
 # ---------------------------------------------------------------------------- report
+@contextmanager
+def existing_server(name: str) -> Iterator[str]:
+    """A JACK server someone else started (the test suite's): named for this run's clients."""
+    previous = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        yield name
+    finally:
+        if previous is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = previous
+
+
 def measure(runs: int, period: int, in_process: bool,
-            log: Callable[[str], None]) -> Figures:
+            log: Callable[[str], None], server_name: str | None = None) -> Figures:
     cold: list[Run] = []
     held: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="outboard-recall-bench-") as name:
         folder = Path(name)
         chain = write_chain(folder)
-        with jack_server(period, folder) as server:
+        server_context = (existing_server(server_name) if server_name
+                          else jack_server(period, folder))
+        with server_context as server:
             log(f"jackd dummy server {server} up ({JACK_RATE} Hz, {period} frames)")
             for i in range(1, runs + 1):
                 run_folder = folder / f"run-{i}"
@@ -804,6 +820,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=RUNS, help=f"best of N (default {RUNS})")
     parser.add_argument("--jack-period", type=int, default=JACK_PERIOD,
                         help=f"jackd frames a period (default {JACK_PERIOD})")
+    parser.add_argument("--jack-server", metavar="NAME",
+                        help="use this running JACK server instead of starting one")
     parser.add_argument("--in-process", action="store_true",
                         help="emulate the units in this process, not each in its own")
     args = parser.parse_args()
@@ -814,7 +832,7 @@ def main() -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr if args.json else sys.stdout, flush=True)
 
-    figures = measure(args.runs, args.jack_period, args.in_process, log)
+    figures = measure(args.runs, args.jack_period, args.in_process, log, args.jack_server)
     print(json.dumps(asdict(figures), indent=2) if args.json else "\n" + report(figures))
     return 0
 

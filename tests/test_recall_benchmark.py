@@ -14,10 +14,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.jack
-def test_the_recall_benchmark_verifies_every_parameter_and_reports_the_floor() -> None:
-    # The script starts and stops a jackd of its own: if JACK cannot start, this fails.
+def test_the_recall_benchmark_verifies_every_parameter_and_reports_the_floor(
+        jack_server: str) -> None:
+    # On the suite's JACK server (the script starts its own when run by hand).
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "recall.py"), "--runs", "1", "--json"],
+        [sys.executable, str(ROOT / "benchmarks" / "recall.py"), "--runs", "1", "--json",
+         "--jack-server", jack_server],
         capture_output=True, text=True, check=False, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

@@ -190,3 +190,28 @@ def test_stepped_units_are_all_in_the_checklist(library: Library, studio: Studio
     build_song(library, studio)
     plan = plan_for(library, SONG, studio)
     assert len(plan.units[4].steps) == 24 and plan.units[4].unit == STEPPED
+
+
+def test_a_control_that_will_not_go_there_ends_as_a_mismatch(library: Library,
+                                                             studio: Studio) -> None:
+    """A sticking fader lands 2 dB off whatever it is sent: sent three times, then reported
+    with what the unit says it is at."""
+    build_song(library, studio)
+    rig = memory_rig()
+    faders = rig.units[FADERS]
+    moved = faders.set_wire
+
+    def sticky(parameter, wire):  # 2 dB is 20 wire steps on this 400-step fader
+        moved(parameter, wire + 20 if parameter.id == "fader_3" else wire)
+
+    faders.set_wire = sticky  # type: ignore[method-assign]
+    plan = plan_for(library, SONG, studio)
+    attempt = start(library, plan)
+    assert send(library, attempt, plan, opener=rig.opener) == ()
+    outcome = next(o for o in library.attempt(attempt.id).outcomes if o.parameter == "fader_3")
+    assert (outcome.state, outcome.tries) == ("mismatch", 3)
+    assert outcome.actual == pytest.approx(SETTINGS[FADERS]["fader_3"] + 2.0, abs=0.2)
+    sent = [m for d, m in rig.transports[FADERS].traffic
+            if d == "out" and m[:5] == bytes([0xF0, 0x7D, 16, 0x12, 3])]
+    assert len(sent) == 3
+    assert finish(library, attempt.id).outcome == "incomplete"
