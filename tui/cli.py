@@ -13,6 +13,7 @@ from controller.errors import EXIT_BAD_INPUT, reported_errors
 from recall.store import damaged
 
 from . import (
+    app_cmd,
     archive_cmd,
     devices_cmd,
     diff_cmd,
@@ -38,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 a check failed, 2 bad input or usage, "
         "3 a device or audio fault.",
     )
+    parser.add_argument("--library", metavar="PATH", help="with no command: open the app on "
+                        "this library (default: $OUTBOARD_LIBRARY, else your user data folder)")
+    parser.add_argument("--studio", metavar="FILE", help="with no command: the studio file "
+                        "(default: $OUTBOARD_STUDIO)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     measure_cmd.register(commands)
     devices_cmd.register(commands)
@@ -47,19 +52,34 @@ def build_parser() -> argparse.ArgumentParser:
     sheet_cmd.register(commands)
     archive_cmd.register(commands)
     recall_cmd.register(commands)
-    demo = commands.add_parser("demo", help="generate a short demo mix and measure it")
-    demo.add_argument("--output", metavar="FILE", help="where to write the demo mix (WAV)")
-    demo.add_argument("--json", action="store_true", help="print the measurement as JSON")
-    demo.set_defaults(handler=measure_cmd.run_demo)
+    demo = commands.add_parser(
+        "demo", help="the app on a demo album and an emulated studio",
+        description="Builds a demo library (an album of three songs with generated mixes, two "
+        "revisions each, notes) and an emulated studio (two MIDI units, a serial unit and two "
+        "set by hand) in a new folder, and opens the app on it. --measure only writes a demo "
+        "mix and measures it.")
+    demo.add_argument("--folder", metavar="DIR", help="where to build the demo (default: a "
+                      "new temporary folder)")
+    demo.add_argument("--measure", action="store_true",
+                      help="write a demo mix and measure it, without the app")
+    demo.add_argument("--output", metavar="FILE", help="with --measure: where to write the "
+                      "demo mix (WAV)")
+    demo.add_argument("--json", action="store_true", help="with --measure: print JSON")
+    demo.set_defaults(handler=_demo)
     return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.measure or args.output or args.json:
+        return measure_cmd.run_demo(args)
+    return app_cmd.run_demo_app(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return 0
+        args.handler = app_cmd.run_app  # no command: the app
     try:
         return int(args.handler(args))
     except reported_errors() as err:

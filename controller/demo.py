@@ -1,0 +1,156 @@
+"""The demo: an emulated studio (two MIDI units, one serial, two set by hand, all of shipped
+profiles) and an album of three songs with generated mixes, two revisions each, differences
+and notes, so that every part of Outboard has something real to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import soundfile as sf
+
+from devices.codec import Address
+from devices.emulator import EmulatedUnit
+from devices.loader import find_profile
+from devices.transport import MemoryTransport, parse_address
+from devices.transport.address import unit_address
+from devices.transport.base import Transport
+from recall.library import Library
+from recall.studio import Studio, load_studio
+
+from .chain import definitions
+from .recall_engine.plan import UnitPlan
+from .signals import music_like
+from .sources import source_record
+
+SESSION, ARTIST = "Night Drive", "The Demo Band"
+MIX_SECONDS, MIX_RATE = 20.0, 48_000
+
+# name, profile, address, loop
+UNITS = (
+    ("Finalizer", "tc-finalizer-96k", "emulated:?channel=1", "A"),
+    ("System 6000", "tc-system-6000-faders", "emulated:?channel=2", "A"),
+    ("Serial EQ", "generic-serial-ascii", "emulated:", "B"),
+    ("Pultec", "pultec-eqp-1a", "manual:", "B"),
+    ("Stepped EQ", "stepped-mastering-eq", "manual:", "B"),
+)
+
+# Each song: its revision 1 settings, what revision 2 changed, and the conversation.
+SONGS = {
+    "Opener": (
+        {"Pultec": {"low_freq": 60.0, "low_boost": 3.0, "high_freq": 10000.0,
+                    "high_boost": 2.0},
+         "Stepped EQ": {"low_gain_l": 1.0, "low_gain_r": 1.0, "high_gain_l": 1.5,
+                        "high_gain_r": 1.5},
+         "Serial EQ": {"gain": -1.5, "frequency": 4000.0},
+         "System 6000": {"fader_1": -3.0, "fader_2": -3.0}},
+        {"Pultec": {"low_boost": 4.5, "low_freq": 100.0}, "Serial EQ": {"gain": -2.5}},
+        (("Kick feels soft in the chorus", "reaction", "artist", 62.5, True),
+         ("Sibilance on the second verse", "technical", "engineer", 95.0, True),
+         ("Love the new low end", "reaction", "artist", 63.0, False)),
+    ),
+    "Slow Burn": (
+        {"Pultec": {"low_freq": 30.0, "low_boost": 2.0, "bandwidth": 6.0},
+         "Stepped EQ": {"high_pass_l": 20.0, "high_pass_r": 20.0},
+         "Serial EQ": {"gain": 0.5, "frequency": 10000.0},
+         "System 6000": {"fader_1": -6.0}},
+        {"Stepped EQ": {"high_gain_l": 1.0, "high_gain_r": 1.0},
+         "System 6000": {"fader_1": -4.5}},
+        (("Can the vocal sit a little further forward?", "request", "artist", 41.0, True),
+         ("Tape hiss audible in the intro fade", "technical", "engineer", 3.5, False)),
+    ),
+    "Closer": (
+        {"Pultec": {"high_freq": 12000.0, "high_boost": 3.0, "atten_select": 10000.0,
+                    "high_atten": 1.0},
+         "Stepped EQ": {"low_mid_gain_l": -1.0, "low_mid_gain_r": -1.0},
+         "Serial EQ": {"gain": -3.0, "frequency": 250.0},
+         "System 6000": {"fader_1": -2.0, "fader_2": -2.0}},
+        {"Pultec": {"high_boost": 2.0}, "Serial EQ": {"bypass": 1.0}},
+        (("The last chorus should lift more", "request", "artist", 151.0, True),
+         ("This is the one. Goosebumps at the key change.", "reaction", "engineer", 133.0,
+          False)),
+    ),
+}
+
+
+@dataclass
+class DemoRack:
+    """The emulated units of the demo studio, each kept alive across recalls, reached
+    through in-memory transports that speak the units' real protocol bytes."""
+
+    studio: Studio
+    units: dict[str, EmulatedUnit] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for unit in self.studio.units:
+            if unit.scheme != "emulated":
+                continue
+            profile = find_profile(unit.profile)
+            address = unit_address(parse_address(unit.address), profile)
+            self.units[unit.name] = EmulatedUnit(profile, address=Address(
+                channel=address.channel, device_id=address.device_id))
+
+    def opener(self, plan: UnitPlan) -> Transport:
+        """The recall engine's opener: the emulated unit standing in for ``plan``."""
+        name = plan.studio_unit or plan.unit
+        unit = self.units[name]
+        transport = MemoryTransport(unit, kind=unit.profile.control)
+        transport.open()
+        return transport
+
+
+def studio_text() -> str:
+    text = ('# The demo studio: emulated units Outboard starts for itself.\nspec = 1\n'
+            '[studio]\nname = "Demo Room"\n[interface]\n'
+            'host_api = "JACK Audio Connection Kit"\ndevice = "system"\nsample_rate = 48000\n'
+            'buffer_frames = 256\n'
+            '[[loop]]\nname = "A"\noutputs = [3, 4]\ninputs = [3, 4]\n'
+            '[[loop]]\nname = "B"\noutputs = [5, 6]\ninputs = [5, 6]\n'
+            '[[calibration]]\ndirection = "output"\nchannels = [3, 4, 5, 6]\n'
+            'dbfs_at_plus4_dbu = -18.0\n'
+            '[[calibration]]\ndirection = "input"\nchannels = [3, 4, 5, 6]\n'
+            'dbfs_at_plus4_dbu = -18.0\n')
+    for name, profile, address, loop in UNITS:
+        text += (f'[[unit]]\nname = "{name}"\nprofile = "{profile}"\naddress = "{address}"\n'
+                 f'loop = "{loop}"\n')
+    return text
+
+
+def build_demo(folder: Path, *, mixes: bool = True) -> tuple[Path, Studio]:
+    """A demo library and studio file in ``folder``; returns the library's path and the
+    studio. ``mixes`` writes the three songs' generated mixes (a second or two of work)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    studio_path = folder / "demo-studio.toml"
+    studio_path.write_text(studio_text(), encoding="utf-8")
+    studio = load_studio(studio_path)
+    library_path = folder / "library.sqlite"
+    with Library(library_path) as library:
+        library.new_session(SESSION, artist=ARTIST, notes="The demo album")
+        for index, (title, (first, second, notes)) in enumerate(SONGS.items(), start=1):
+            source = None
+            if mixes:
+                mix = folder / f"{index:02d} {title}.wav"
+                sf.write(str(mix), music_like(duration_s=MIX_SECONDS, sample_rate=MIX_RATE,
+                                              seed=index), MIX_RATE, subtype="PCM_24")
+                source = source_record(mix)
+            song = f"{SESSION}/{title}"
+            library.add_song(SESSION, title, source=source,
+                             targets=("spotify", "apple-music"))
+            library.new_revision(song, studio=studio)
+            for name, profile_key, _, _ in UNITS:
+                profile = find_profile(profile_key)
+                library.add_unit(song, 1, name, profile=profile.key,
+                                 definitions=definitions(profile),
+                                 settings=first.get(name, {}))
+            opened = [library.add_note(song, body, kind=kind, author=author, revision=1,
+                                       at_seconds=at)
+                      for body, kind, author, at, _ in notes[:-1]]
+            library.new_revision(song)
+            for name, values in second.items():
+                library.set_values(song, 2, name, values)
+            for note, (_, _, _, _, addressed) in zip(opened, notes, strict=False):
+                if addressed:
+                    library.resolve_note(note.id, addressed_in=2)
+            body, kind, author, at, _ = notes[-1]
+            library.add_note(song, body, kind=kind, author=author, revision=2, at_seconds=at)
+    return library_path, studio

@@ -1,0 +1,49 @@
+"""The app on the demo library and its emulated rack, for functional tests with Pilot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from controller.demo import DemoRack, build_demo
+from recall.studio import Studio
+from tui.app.app import OutboardApp, make_app
+from tui.app.context import AppContext
+
+SIZE = (100, 32)  # the tests' terminal; the app also works at 80x24
+
+
+class Demo:
+    """A demo library (no mixes unless asked), its studio, its emulated rack and an app."""
+
+    def __init__(self, folder: Path, *, mixes: bool = False) -> None:
+        self.folder = folder
+        self.library_path, self.studio = build_demo(folder, mixes=mixes)
+        self.rack = DemoRack(self.studio)
+
+    @property
+    def studio_file(self) -> Studio:
+        return self.studio
+
+    def app(self) -> OutboardApp:
+        return make_app(AppContext(self.library_path, self.studio, opener=self.rack.opener,
+                                   demo_folder=self.folder))
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Demo:
+    return Demo(tmp_path / "demo")
+
+
+@pytest.fixture
+def demo_with_mixes(tmp_path: Path) -> Demo:
+    return Demo(tmp_path / "demo", mixes=True)
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Let the workers finish and the screen catch up (no sleeps on wall-clock guesses)."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

@@ -1,0 +1,1 @@
+"""The Outboard app: the recall workflow in a Textual terminal interface."""

@@ -1,0 +1,30 @@
+"""What every screen shares: the header and footer, the app's context, the chosen song."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from ..app import OutboardApp
+    from ..context import AppContext
+
+
+class OutboardScreen(Screen[None]):
+    """A screen of the app. ``refresh_view`` runs whenever the screen is shown again, so a
+    screen always shows the song the app has chosen, as the library holds it now."""
+
+    @property
+    def outboard(self) -> OutboardApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def context(self) -> AppContext:
+        return self.outboard.context
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        """Reload what the screen shows (override)."""

@@ -1,0 +1,45 @@
+"""The help screen: every key and what each screen is for."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# Outboard
+
+Keys work on every screen (the footer shows them too); **ctrl+p** opens the command palette
+with every action.
+
+| key | screen | what it is for |
+|---|---|---|
+| l | Library | sessions, songs and revisions; type to search, Enter opens a song |
+| r | Rack | the chain of a revision, each unit's controls; edit from the keyboard |
+| c | Recall | put the revision back on the gear; the manual checklist |
+| n | Notes | the conversation: reactions, flags and requests, open and addressed |
+| d | Diff | two revisions side by side, changes only |
+| m | Measure | loudness, true peak and range of the source mix, delivery targets |
+| s | Sheet | export the recall sheet of a song or session |
+| t | | light or dark theme |
+| ? | | this help |
+| q | | quit |
+
+On the Rack: up and down choose a control, left and right step it by its resolution or to
+the next detent, Enter types an exact value, b bypasses a unit, ctrl+up and ctrl+down move
+it in the chain. A printed revision is frozen: an edit offers to start a new revision.
+
+Escape closes this help.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [("escape", "dismiss", "Close"), ("question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Markdown(HELP)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,164 @@
+"""The Library screen: sessions, their songs with the latest revision's status, and each
+song's revisions; a search by name; Enter opens a song on the Rack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Footer, Header, Input, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from recall.library import Library
+
+from .base import OutboardScreen
+
+# Sessions listed at once; a search narrows a larger library.
+SHOWN = 500
+
+
+@dataclass(frozen=True)
+class SongRow:
+    song: str  # "Session/Song"
+    title: str
+    position: int
+    latest: int | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    title: str
+    artist: str
+    songs: tuple[SongRow, ...]
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    number: int
+    status: str
+    frozen: bool
+    units: int
+
+
+def load_sessions(library: Library, query: str = "") -> tuple[list[SessionRow], int]:
+    """Sessions (with their songs) whose title, or one of whose songs' titles, holds
+    ``query``; at most SHOWN of them, and how many matched."""
+    needle = query.strip().casefold()
+    rows = []
+    matched = 0
+    for session in library.sessions():
+        songs = library.session_overview(session.id)
+        if needle and needle not in session.title.casefold():
+            songs = [s for s in songs if needle in s[0].title.casefold()]
+            if not songs:
+                continue
+        matched += 1
+        if len(rows) < SHOWN:
+            rows.append(SessionRow(session.title, session.artist, tuple(
+                SongRow(song.name, song.title, song.position, latest, status)
+                for song, latest, status in songs)))
+    return rows, matched
+
+
+def load_revisions(library: Library, song: str) -> list[RevisionRow]:
+    return [RevisionRow(r.number, r.status, r.frozen, len(r.chain))
+            for r in library.revisions(song)]
+
+
+class LibraryScreen(OutboardScreen):
+    """Browse the library. Enter on a song opens its latest revision, on a revision that
+    revision."""
+
+    BINDINGS = [("slash", "search", "Search"), ("escape", "clear", "Clear search")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Library", classes="screen-title")
+        yield Input(placeholder="Search sessions and songs…", id="library-search")
+        yield Tree("Sessions", id="library-tree")
+        yield Static("", id="library-count", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        tree = self.query_one(Tree)
+        tree.show_root = False
+        tree.focus()
+
+    def refresh_view(self) -> None:
+        self.reload(self.query_one(Input).value)
+
+    def action_search(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_clear(self) -> None:
+        search = self.query_one(Input)
+        search.value = ""
+        self.query_one(Tree).focus()
+
+    @on(Input.Changed, "#library-search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.reload(event.value)
+
+    @on(Input.Submitted, "#library-search")
+    def search_done(self) -> None:
+        self.query_one(Tree).focus()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="library")
+    def reload(self, query: str) -> None:
+        with self.context.library() as library:
+            rows, matched = load_sessions(library, query)
+        self.app.call_from_thread(self.show_sessions, rows, matched, query)
+
+    def show_sessions(self, rows: list[SessionRow], matched: int, query: str) -> None:
+        tree = self.query_one(Tree)
+        tree.clear()
+        chosen = self.outboard.song
+        cursor: TreeNode | None = None
+        for session in rows:
+            label = session.title + (f" — {session.artist}" if session.artist else "")
+            node = tree.root.add(label, data=session, expand=bool(query) or any(
+                s.song == chosen for s in session.songs) or len(rows) == 1)
+            for song in session.songs:
+                state = (f"rev {song.latest} · {song.status}" if song.latest
+                         else "no revision yet")
+                child = node.add(f"{song.position:>2}. {song.title}   [dim]{state}[/]",
+                                 data=song, allow_expand=song.latest is not None)
+                child.add_leaf("…", data=None)  # filled when opened
+                if song.song == chosen or (cursor is None and node.is_expanded):
+                    cursor = child
+        if cursor is not None:
+            self.call_after_refresh(tree.move_cursor, cursor)
+        shown = f"{len(rows)} of {matched}" if matched > len(rows) else str(matched)
+        songs = sum(len(s.songs) for s in rows)
+        self.query_one("#library-count", Static).update(
+            f"{shown} sessions, {songs} songs" + (f" matching '{query}'" if query else "")
+            + " · Enter opens a song · / searches")
+
+    @on(Tree.NodeExpanded)
+    def expanded(self, event: Tree.NodeExpanded) -> None:
+        if isinstance(event.node.data, SongRow):
+            self.load_song(event.node, event.node.data.song)
+
+    @work(thread=True, exit_on_error=False, group="revisions")
+    def load_song(self, node: TreeNode, song: str) -> None:
+        with self.context.library() as library:
+            revisions = load_revisions(library, song)
+        self.app.call_from_thread(self.show_revisions, node, revisions)
+
+    def show_revisions(self, node: TreeNode, revisions: list[RevisionRow]) -> None:
+        node.remove_children()
+        for r in revisions:
+            frozen = ", frozen" if r.frozen else ""
+            node.add_leaf(f"rev {r.number} · {r.status}{frozen} · {r.units} units", data=r)
+
+    @on(Tree.NodeSelected)
+    def selected(self, event: Tree.NodeSelected) -> None:
+        data = event.node.data
+        if isinstance(data, SongRow) and data.latest is not None:
+            self.outboard.open_song(data.song)
+        elif isinstance(data, RevisionRow) and event.node.parent is not None:
+            parent = event.node.parent.data
+            if isinstance(parent, SongRow):
+                self.outboard.open_song(parent.song, data.number)

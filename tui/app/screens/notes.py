@@ -1,0 +1,15 @@
+"""The Notes screen (being built)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer, Header, Static
+
+from .base import OutboardScreen
+
+
+class NotesScreen(OutboardScreen):
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Notes", classes="screen-title")
+        yield Footer()
