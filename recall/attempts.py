@@ -45,6 +45,7 @@ class Attempt:
     song_id: int
     revision_number: int
     studio: str | None
+    studio_name: str
     resumed_from: int | None
     started: str
     finished: str | None
@@ -62,7 +63,7 @@ class AttemptsMixin:
     """The library's recall attempts; mixed into :class:`recall.library.Library`."""
 
     def start_attempt(self: Library, song: str | int, number: int, outcomes: Iterable[Outcome],
-                      *, studio: str | None = None,
+                      *, studio: str | None = None, studio_name: str = "",
                       resumed_from: int | None = None) -> Attempt:
         """A new attempt at recalling revision ``number``, with every parameter's starting
         outcome (carried over from ``resumed_from`` where that one got it done)."""
@@ -71,8 +72,9 @@ class AttemptsMixin:
         with self.store.write() as db:
             revision = self._revision_row(db, owner.id, number)
             attempt_id = int(db.execute(  # type: ignore[arg-type]
-                "INSERT INTO recall_attempt (revision_id, studio, resumed_from, started)"
-                " VALUES (?, ?, ?, ?)", (revision["id"], studio, resumed_from, now())).lastrowid)
+                "INSERT INTO recall_attempt (revision_id, studio, studio_name, resumed_from,"
+                " started) VALUES (?, ?, ?, ?, ?)",
+                (revision["id"], studio, studio_name, resumed_from, now())).lastrowid)
             db.executemany(
                 "INSERT INTO recall_outcome (attempt_id, position, unit, parameter, target,"
                 " state, actual, tries, detail, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -114,8 +116,8 @@ class AttemptsMixin:
                 for o in db.execute("SELECT * FROM recall_outcome WHERE attempt_id = ?"
                                     " ORDER BY position, rowid", (attempt_id,)))
         return Attempt(row["id"], row["song_id"], row["number"], row["studio"],
-                       row["resumed_from"], row["started"], row["finished"], row["outcome"],
-                       outcomes)
+                       row["studio_name"], row["resumed_from"], row["started"],
+                       row["finished"], row["outcome"], outcomes)
 
     def attempts(self: Library, song: str | int, number: int | None = None) -> list[Attempt]:
         """A song's recall attempts, oldest first (of one revision when ``number`` is given)."""

@@ -157,6 +157,7 @@ MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY,
         revision_id INTEGER NOT NULL REFERENCES revision(id) ON DELETE CASCADE,
         studio TEXT,
+        studio_name TEXT NOT NULL DEFAULT '',
         resumed_from INTEGER REFERENCES recall_attempt(id),
         started TEXT NOT NULL,
         finished TEXT,

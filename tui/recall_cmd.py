@@ -23,6 +23,7 @@ from controller.recall_engine.session import (
 )
 from recall.attempts import Attempt, Outcome
 from recall.errors import LibraryError, StudioError
+from recall.records import display_value
 from recall.studio import Studio, load_studio
 
 from .library_access import emit, open_library
@@ -68,7 +69,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _studio(args: argparse.Namespace, action: str) -> Studio:
     try:
-        return load_studio(studio_file(args.studio, action))
+        return load_studio(studio_file(args.studio, action, option=True))
     except StudioError as err:
         raise InputError(err.message, title=err.title) from err
 
@@ -93,9 +94,13 @@ def run_recall(args: argparse.Namespace) -> int:
             print(f"{plan.song} rev {plan.revision} → '{studio.name}', attempt "
                   f"#{attempt.id}" + (f" (resuming #{attempt.resumed_from})"
                                       if attempt.resumed_from else ""))
-        faults = send(library, attempt, plan)
-        if not (args.json or args.no_checklist):
-            walk(Checklist(library, attempt.id, plan))
+        try:
+            faults = send(library, attempt, plan)
+            if not (args.json or args.no_checklist):
+                walk(Checklist(library, attempt.id, plan))
+        except KeyboardInterrupt:
+            finish(library, attempt.id)  # kept as incomplete: --resume takes it up
+            raise
         done = finish(library, attempt.id, faults)
     if args.json:
         emit({**attempt_json(done), "faults": list(faults)})
@@ -120,10 +125,9 @@ def plan_lines(plan: RecallPlan, studio: Studio) -> list[str]:
         if unit.kind == UNAVAILABLE:
             continue
         messages = preview(unit) if unit.kind == REMOTE else {}
+        width = max((len(step.name) for step in unit.steps), default=0)
         for step in unit.steps:
-            text = f"       {step.name:<24} {step.text:<12}"
-            if step.detent:
-                text += f" {step.detent}"
+            text = f"       {step.name:<{width}}  {step.text:<12} {step.detent:<17}"
             if step.previous is not None:
                 text += f"  (was {step.previous})"
             if step.problem:
@@ -188,6 +192,7 @@ def report_lines(plan: RecallPlan, attempt: Attempt, faults: tuple[str, ...]) ->
     lines = []
     for unit in plan.units:
         outcomes = by_unit.get(unit.unit, [])
+        steps = {step.parameter: step for step in unit.steps}
         counted: dict[str, int] = {}
         for o in outcomes:
             counted[o.state] = counted.get(o.state, 0) + 1
@@ -195,9 +200,15 @@ def report_lines(plan: RecallPlan, attempt: Attempt, faults: tuple[str, ...]) ->
         mark = "ok" if all(o.done for o in outcomes) else "!!"
         lines.append(f"  {mark} {unit.unit}: {text}")
         for o in outcomes:
-            if not o.done and o.state != "manual_pending":
+            step = steps.get(o.parameter)
+            name = step.name if step is not None else o.parameter
+            if o.state == "manual_confirmed" and o.detail and step is not None:
+                set_to = display_value(step.definition, o.actual)
+                lines.append(f"       {name}: set by hand to {set_to} (the revision has "
+                             f"{step.text})")
+            elif not o.done and o.state != "manual_pending":
                 actual = f" (reads {o.actual:g})" if o.actual is not None else ""
-                lines.append(f"       {o.parameter}: {o.state}{actual}"
+                lines.append(f"       {name}: {o.state.replace('_', ' ')}{actual}"
                              + (f" — {o.detail}" if o.detail else ""))
     lines.extend(f"  fault: {fault}" for fault in faults)
     totals = attempt.counts()

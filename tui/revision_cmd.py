@@ -121,7 +121,7 @@ def _studio(given: Path | None, *, required: bool) -> Studio | None:
     if given is None and not os.environ.get(STUDIO_ENVIRONMENT, "").strip() and not required:
         return None
     try:
-        return load_studio(studio_file(given, "show"))
+        return load_studio(studio_file(given, "show", option=True))
     except StudioError as err:
         raise InputError(err.message, title=err.title) from err
 

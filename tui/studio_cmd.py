@@ -46,16 +46,17 @@ def register(commands: Any) -> None:
         action.set_defaults(handler=run_show if name == "show" else run_check)
 
 
-def studio_file(given: Path | None, action: str = "check") -> Path:
-    """The studio file named on the command line, else by $OUTBOARD_STUDIO."""
+def studio_file(given: Path | None, action: str = "check", *, option: bool = False) -> Path:
+    """The studio file named on the command line, else by $OUTBOARD_STUDIO. ``option``: the
+    command takes it as --studio FILE (else as outboard studio ACTION FILE)."""
     if given is not None:
         return given
     from_environment = os.environ.get(ENVIRONMENT, "").strip()
     if from_environment:
         return Path(from_environment)
-    raise InputError(f"no studio file given: name one (outboard studio {action} FILE) or set "
-                     f"{ENVIRONMENT} to its path; config/studio.example.toml is an example "
-                     "to copy")
+    how = "--studio FILE" if option else f"outboard studio {action} FILE"
+    raise InputError(f"no studio file given: name one ({how}) or set {ENVIRONMENT} to its "
+                     "path; config/studio.example.toml is an example to copy")
 
 
 def _load(given: Path | None) -> Studio:

@@ -104,7 +104,7 @@ class RecallRun:
                     try:
                         transport = self.opener(unit)
                     except DeviceError as err:
-                        self._give_up(unit, f"cannot open {unit.address}: {err.message}")
+                        self._give_up(unit, err.message)
                         transport = None
                         continue
                 assert unit.loaded is not None and unit.address is not None
@@ -219,17 +219,21 @@ class _UnitRecall:
             if readings is None:
                 return
             wrong = []
+            last = attempt == self.run_.resends
             for step in steps:
                 current = self.outcome(step.parameter)
                 reading = readings.get(step.parameter)
                 if isinstance(reading, str):
-                    self.emit(replace(current, state="failed", detail=reading))
+                    # No answer, or a garbled one: sent again and asked again, like a
+                    # mismatch, until the last round.
+                    wrong.append(step)
+                    self.emit(replace(current, state="failed" if last else "sent", actual=None,
+                                      detail=reading if last else f"{reading}; asking again"))
                 elif within(self.profile.parameter(step.parameter), step.target, reading,
                             self.profile):
                     self.emit(replace(current, state="verified", actual=reading, detail=""))
                 else:
                     wrong.append(step)
-                    last = attempt == self.run_.resends
                     self.emit(replace(current, state="mismatch", actual=reading,
                                       detail="" if last else "sending again"))
             if attempt == self.run_.resends:

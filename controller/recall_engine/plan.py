@@ -77,6 +77,7 @@ class RecallPlan:
     studio: str  # the fingerprint of the studio recalled into
     same_studio: bool  # the revision was made in this studio
     units: tuple[UnitPlan, ...]
+    studio_name: str = ""
 
     def of_kind(self, kind: str) -> tuple[UnitPlan, ...]:
         return tuple(u for u in self.units if u.kind == kind)
@@ -121,7 +122,7 @@ def plan_recall(song: str, revision: Revision, studio: Studio, *,
             studio_unit=stand_in.name, address=stand_in.address, reason=reason,
             loaded=profile if remote else None))
     return RecallPlan(song, revision.number, key, revision.studio_fingerprint == key,
-                      tuple(plans))
+                      tuple(plans), studio.name)
 
 
 def studio_profile(studio: Studio, unit: Unit) -> Profile:

@@ -39,8 +39,17 @@ def start(library: Library, plan: RecallPlan, *, resume: bool = False) -> Attemp
         earlier = library.attempts(plan.song, plan.revision)
         if not earlier:
             raise RecallError(f"{plan.song} revision {plan.revision} has no recall to resume")
-        resumed_from = earlier[-1].id
-        carried = {(o.unit, o.parameter): o for o in earlier[-1].outcomes if o.done}
+        last = earlier[-1]
+        if last.studio_name and last.studio_name != plan.studio_name:
+            raise RecallError(f"the last recall of {plan.song} revision {plan.revision} was in "
+                              f"'{last.studio_name}', not '{plan.studio_name}': resume it there, "
+                              "or recall afresh (without --resume)")
+        resumed_from = last.id
+        # A unit that failed may have been switched off and on: what it was only sent (it
+        # cannot report) is sent again; what it confirmed by read-back stands.
+        faulty = {o.unit for o in last.outcomes if o.state == "failed"}
+        carried = {(o.unit, o.parameter): o for o in last.outcomes if o.done
+                   and not (o.state == "sent" and o.unit in faulty)}
     outcomes = []
     for unit in plan.units:
         for step in unit.steps:
@@ -56,7 +65,7 @@ def start(library: Library, plan: RecallPlan, *, resume: bool = False) -> Attemp
                                     state, detail=unit.reason if unit.kind == UNAVAILABLE
                                     else ""))
     return library.start_attempt(plan.song, plan.revision, outcomes, studio=plan.studio,
-                                 resumed_from=resumed_from)
+                                 studio_name=plan.studio_name, resumed_from=resumed_from)
 
 
 def send(library: Library, attempt: Attempt, plan: RecallPlan, *,
@@ -163,7 +172,7 @@ def _capture_unit(unit: UnitPlan, opener: Opener) -> Captured:
     try:
         transport = opener(unit)
     except DeviceError as err:
-        return Captured(unit.unit, {}, unreadable, f"cannot open {unit.address}: {err.message}")
+        return Captured(unit.unit, {}, unreadable, err.message)
     try:
         driver = Driver(unit.loaded, transport,
                         unit_address(parse_address(unit.address), unit.loaded))

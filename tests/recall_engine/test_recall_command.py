@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import time
 import uuid
@@ -191,7 +192,7 @@ def test_dry_run_shows_the_plan_and_sends_nothing(tmp_path: Path, capsys, monkey
     code, out, _ = run(capsys, "recall", SONG, "--dry-run", "--studio", studio.source,
                        "--library", str(library_path))
     assert code == 0
-    assert "Preset                   Bright" in out and "C0 02" in out
+    assert re.search(r"Preset +Bright +C0 02", out)
     assert "'SET GAIN -3.5\\r'" in out and "position 4 of 4" in out
     code, out, _ = run(capsys, "recall", SONG, "--dry-run", "--json", "--studio",
                        studio.source, "--library", str(library_path))
