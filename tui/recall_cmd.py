@@ -235,7 +235,8 @@ def plan_json(plan: RecallPlan) -> dict[str, Any]:
 
 def attempt_json(attempt: Attempt) -> dict[str, Any]:
     return {"attempt": attempt.id, "revision": attempt.revision_number,
-            "studio": attempt.studio, "resumed_from": attempt.resumed_from,
+            "studio": attempt.studio, "studio_name": attempt.studio_name,
+            "resumed_from": attempt.resumed_from,
             "started": attempt.started, "finished": attempt.finished,
             "outcome": attempt.outcome, "counts": attempt.counts(),
             "outcomes": [asdict(o) for o in attempt.outcomes]}
