@@ -118,7 +118,8 @@ def studio_text() -> str:
 
 def build_demo(folder: Path, *, mixes: bool = True) -> tuple[Path, Studio]:
     """A demo library and studio file in ``folder``; returns the library's path and the
-    studio. ``mixes`` writes the three songs' generated mixes (a second or two of work)."""
+    studio. ``mixes`` writes the three songs' generated mixes now (about half a second);
+    without, :func:`write_mixes` does it later (the app runs it once it has painted)."""
     folder.mkdir(parents=True, exist_ok=True)
     studio_path = folder / "demo-studio.toml"
     studio_path.write_text(studio_text(), encoding="utf-8")
@@ -126,16 +127,9 @@ def build_demo(folder: Path, *, mixes: bool = True) -> tuple[Path, Studio]:
     library_path = folder / "library.sqlite"
     with Library(library_path) as library:
         library.new_session(SESSION, artist=ARTIST, notes="The demo album")
-        for index, (title, (first, second, notes)) in enumerate(SONGS.items(), start=1):
-            source = None
-            if mixes:
-                mix = folder / f"{index:02d} {title}.wav"
-                sf.write(str(mix), music_like(duration_s=MIX_SECONDS, sample_rate=MIX_RATE,
-                                              seed=index), MIX_RATE, subtype="PCM_24")
-                source = source_record(mix)
+        for title, (first, second, notes) in SONGS.items():
             song = f"{SESSION}/{title}"
-            library.add_song(SESSION, title, source=source,
-                             targets=("spotify", "apple-music"))
+            library.add_song(SESSION, title, targets=("spotify", "apple-music"))
             library.new_revision(song, studio=studio)
             for name, profile_key, _, _ in UNITS:
                 profile = find_profile(profile_key)
@@ -153,4 +147,19 @@ def build_demo(folder: Path, *, mixes: bool = True) -> tuple[Path, Studio]:
                     library.resolve_note(note.id, addressed_in=2)
             body, kind, author, at, _ = notes[-1]
             library.add_note(song, body, kind=kind, author=author, revision=2, at_seconds=at)
+    if mixes:
+        write_mixes(folder, library_path)
     return library_path, studio
+
+
+def write_mixes(folder: Path, library_path: Path) -> None:
+    """Generate each demo song's mix (a 24-bit WAV) and record it as the song's source."""
+    with Library(library_path) as library:
+        for index, title in enumerate(SONGS, start=1):
+            mix = folder / f"{index:02d} {title}.wav"
+            partial = mix.with_name(mix.name + ".partial")
+            sf.write(str(partial), music_like(duration_s=MIX_SECONDS, sample_rate=MIX_RATE,
+                                              seed=index), MIX_RATE, subtype="PCM_24",
+                     format="WAV")
+            partial.replace(mix)
+            library.set_song(f"{SESSION}/{title}", source=source_record(mix))

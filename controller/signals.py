@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 _TEMPO_BPM = 120.0
 _PROGRESSION = ((45, 52, 57, 60), (41, 48, 53, 57), (43, 50, 55, 59), (40, 47, 52, 55))
@@ -38,6 +37,8 @@ def _one_shot(kind: str, rate: int, rng: np.random.Generator) -> np.ndarray:
         pitch = 50.0 + 90.0 * np.exp(-t * 30.0)
         return np.sin(2 * np.pi * np.cumsum(pitch) / rate) * np.exp(-t * 9.0)
     noise = rng.standard_normal(t.size)
+    from scipy import signal  # here, not at import: scipy.signal takes most of a second
+
     if kind == "snare":
         sos = signal.butter(2, [180.0, 6000.0], btype="band", fs=rate, output="sos")
         body = np.sin(2 * np.pi * 190.0 * t) * np.exp(-t * 25.0)

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from controller.chain import library_path
-from controller.demo import DemoRack, build_demo
+from controller.demo import DemoRack, build_demo, write_mixes
 from controller.errors import EXIT_OK, InputError
 from recall.errors import StudioError
 from recall.studio import load_studio
@@ -42,8 +42,9 @@ def run_demo_app(args: argparse.Namespace) -> int:
         tempfile.mkdtemp(prefix="outboard-demo-"))
     if (folder / "library.sqlite").exists():
         raise InputError(f"{folder}: already holds a demo library; name an empty folder")
-    path, studio = build_demo(folder)
+    path, studio = build_demo(folder, mixes=False)
     rack = DemoRack(studio)
-    make_app(AppContext(path, studio, opener=rack.opener, demo_folder=folder)).run()
+    make_app(AppContext(path, studio, opener=rack.opener, demo_folder=folder,
+                        prepare=lambda: write_mixes(folder, path))).run()
     print(f"The demo library stays in {folder}")
     return EXIT_OK

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
-from scipy import optimize, signal
 
 # BS.1770-5 Tables 1 and 2: the two biquads as published for 48 kHz (a0 = 1).
 REFERENCE_RATE = 48_000
@@ -62,6 +62,8 @@ def _fit_frequencies(fs: float) -> np.ndarray:
 
 def response_db(sos: np.ndarray, *, sample_rate: float, frequencies: np.ndarray) -> np.ndarray:
     """Magnitude response in dB of a cascade of biquads at ``frequencies`` (Hz)."""
+    from scipy import signal  # here, not at import: scipy.signal takes most of a second
+
     _, h = signal.sosfreqz(sos, worN=frequencies, fs=sample_rate)
     return 20.0 * np.log10(np.abs(h))
 
@@ -81,6 +83,8 @@ def _k_weighting_sos(fs: float) -> np.ndarray:
     # The bilinear transform warps the shelf differently at each rate; a small least-squares
     # adjustment of the prototype's four shelf parameters brings the cascade back onto the
     # 48 kHz response (residual about 1e-4 dB from 32 to 192 kHz).
+    from scipy import optimize
+
     fit = optimize.least_squares(error, np.array(_SHELF), x_scale=[100.0, 0.1, 0.01, 0.01])
     return np.array([_shelf_section(fs, *fit.x), highpass])
 
@@ -98,10 +102,15 @@ def k_weighting_sos(sample_rate: float) -> np.ndarray:
     return sos.copy()
 
 
-try:  # SciPy's compiled cascade, without sosfilt's per-call checks and copies.
-    from scipy.signal._sosfilt import _sosfilt as _sosfilt_in_place
-except ImportError:  # pragma: no cover - a SciPy that moved it: the public path below
-    _sosfilt_in_place = None
+def _compiled_cascade() -> Any:
+    """SciPy's compiled cascade, without sosfilt's per-call checks and copies (None if this
+    SciPy moved it: the public path is used then). Looked up on first use: importing
+    scipy.signal takes most of a second, which `outboard` should not pay at start."""
+    try:
+        from scipy.signal._sosfilt import _sosfilt
+    except ImportError:  # pragma: no cover
+        return None
+    return _sosfilt
 
 
 class KWeightingFilter:
@@ -109,16 +118,19 @@ class KWeightingFilter:
 
     def __init__(self, *, sample_rate: float, channels: int) -> None:
         self._sos = k_weighting_sos(sample_rate)
+        self._cascade = _compiled_cascade()
         # State laid out as the compiled cascade wants it: (channels, sections, 2).
         self._state = np.zeros((channels, self._sos.shape[0], 2))
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """K-weighted copy of ``x`` (shape=(channels, frames), float64)."""
         y = np.array(x, dtype=np.float64, order="C")
-        if _sosfilt_in_place is not None:
-            _sosfilt_in_place(self._sos, y, self._state)
+        if self._cascade is not None:
+            self._cascade(self._sos, y, self._state)
             return y
         zi = np.moveaxis(self._state, 0, 1)
+        from scipy import signal
+
         y, zi = signal.sosfilt(self._sos, y, axis=1, zi=zi)
         self._state = np.ascontiguousarray(np.moveaxis(zi, 1, 0))
         return y

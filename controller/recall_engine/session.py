@@ -70,7 +70,7 @@ def start(library: Library, plan: RecallPlan, *, resume: bool = False) -> Attemp
 
 def send(library: Library, attempt: Attempt, plan: RecallPlan, *,
          on_outcomes: Callable[[list[Outcome]], None] | None = None,
-         opener: Opener = open_port) -> tuple[str, ...]:
+         opener: Opener | None = None) -> tuple[str, ...]:
     """Recall the remote units; every change lands in the library as it happens. Returns the
     device faults, one line each."""
     def record(changed: list[Outcome]) -> None:
@@ -80,7 +80,7 @@ def send(library: Library, attempt: Attempt, plan: RecallPlan, *,
 
     start_states = {(o.unit, o.parameter): o for o in attempt.outcomes}
     result = RecallRun(plan.of_kind(REMOTE), start_states, on_outcomes=record,
-                       opener=opener).run()
+                       opener=opener or open_port).run()
     return result.faults
 
 
@@ -146,13 +146,13 @@ class Captured:
 
 
 def capture(library: Library, song: str, studio: Studio, *, number: int | None = None,
-            opener: Opener = open_port) -> tuple[Revision, list[Captured]]:
+            opener: Opener | None = None) -> tuple[Revision, list[Captured]]:
     """Read every unit that can report into a new draft revision started from revision
     ``number`` (default: the latest); the other values stay as they were."""
     plan = plan_for(library, song, studio, number)
     captured = []
     for unit in plan.of_kind(REMOTE):
-        captured.append(_capture_unit(unit, opener))
+        captured.append(_capture_unit(unit, opener or open_port))
     revision = library.new_revision(plan.song, parent=plan.revision)
     for found in captured:
         if not found.values:

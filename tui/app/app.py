@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -14,7 +15,6 @@ from textual.worker import Worker, WorkerState
 from .context import AppContext
 from .errors import ErrorDialog, describe
 from .screens.diff import DiffScreen
-from .screens.help import HelpScreen
 from .screens.library import LibraryScreen
 from .screens.measure import MeasureScreen
 from .screens.notes import NotesScreen
@@ -55,10 +55,22 @@ class OutboardApp(App[None]):
         self.context = context
         self.sub_title = str(context.library_path)
 
+    def on_mount(self) -> None:
+        if self.context.prepare is not None:
+            self.prepare()
+
+    @work(thread=True, exit_on_error=False, group="prepare")
+    def prepare(self) -> None:
+        """The context's work for after the first paint (the demo's mixes)."""
+        assert self.context.prepare is not None
+        self.context.prepare()
+
     def action_show(self, name: str) -> None:
         self.switch_mode(name)
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen  # the Markdown widget loads on first use
+
         self.push_screen(HelpScreen())
 
     def action_toggle_theme(self) -> None:

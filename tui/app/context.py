@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from controller.recall_engine.engine import Opener, open_port
 from recall.library import Library
 from recall.studio import Studio
+
+if TYPE_CHECKING:
+    from controller.recall_engine.engine import Opener
 
 
 @dataclass(frozen=True)
@@ -18,8 +22,18 @@ class AppContext:
 
     library_path: Path
     studio: Studio | None = None
-    opener: Opener = open_port
+    opener: Opener | None = None  # None: each unit's own address (real ports)
     demo_folder: Path | None = None
+    # Work to do once the app has painted (the demo's mixes), in a worker.
+    prepare: Callable[[], None] | None = None
 
     def library(self) -> Library:
         return Library(self.library_path)
+
+    def unit_opener(self) -> Any:
+        """The opener the recall engine is given: this context's, else real ports."""
+        if self.opener is not None:
+            return self.opener
+        from controller.recall_engine.engine import open_port
+
+        return open_port
