@@ -29,7 +29,11 @@ def test_headless_packages_do_not_load_textual(module: str) -> None:
 
 FILES = """
 import json, sys, sysconfig
+import numpy as np
 import controller.meter
+# SciPy loads on first use: measure a second of noise so everything the core needs is in.
+controller.meter.analyse(np.random.default_rng(0).standard_normal((48000, 2)) * 0.1,
+                         sample_rate=48000)
 site = sysconfig.get_paths()["purelib"]
 print(json.dumps(sorted({
     getattr(m, "__file__", None)[len(site):].strip("/").split("/")[0]
@@ -47,6 +51,12 @@ def test_meter_core_imports_only_numpy_and_scipy() -> None:
     assert third_party <= {"numpy", "scipy", "numpy.libs", "scipy.libs", "_distutils_hack"}
     assert {"numpy", "scipy"} <= third_party
     assert "textual" not in loaded_after_import("controller.meter")
+
+
+def test_the_command_line_starts_without_scipy() -> None:
+    """scipy.signal takes most of a second to load: `outboard` and the app pay it only when
+    they measure."""
+    assert "scipy" not in loaded_after_import("tui.cli")
 
 
 def test_recall_imports_nothing_of_ours_but_itself() -> None:
