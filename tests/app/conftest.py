@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from controller.demo import DemoRack, build_demo
 from recall.studio import Studio
@@ -42,8 +43,13 @@ def demo_with_mixes(tmp_path: Path) -> Demo:
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Let the workers finish and the screen catch up (no sleeps on wall-clock guesses)."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Let the workers finish and the screen catch up (no sleeps on wall-clock guesses). A
+    worker cancelled because a newer one replaced it (an exclusive reload) is not a failure."""
+    for _ in range(2):
+        while True:
+            try:
+                await pilot.app.workers.wait_for_complete()
+            except WorkerCancelled:
+                continue
+            break
+        await pilot.pause()

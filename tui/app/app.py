@@ -81,7 +81,12 @@ class OutboardApp(App[None]):
         """Make ``song`` (and a revision) the one the screens show, and go to ``screen``."""
         self.song = song
         self.revision = revision
-        self.switch_mode(screen)
+        if self.current_mode == screen:
+            refresh = getattr(self.screen, "refresh_view", None)
+            if refresh is not None:
+                refresh()
+        else:
+            self.switch_mode(screen)
 
     def show_error(self, error: BaseException) -> None:
         title, message = describe(error)

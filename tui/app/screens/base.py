@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
+from textual.worker import Worker
 
 if TYPE_CHECKING:
     from ..app import OutboardApp
@@ -28,3 +29,9 @@ class OutboardScreen(Screen[None]):
 
     def refresh_view(self) -> None:
         """Reload what the screen shows (override)."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A screen's workers report to the screen only (their events do not bubble): a
+        failure goes to the app's error dialog from here. Screens that need to put
+        themselves right after a failure handle the event too; this runs after them."""
+        self.outboard.on_worker_state_changed(event)

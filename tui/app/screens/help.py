@@ -27,8 +27,17 @@ with every action.
 | q | | quit |
 
 On the Rack: up and down choose a control, left and right step it by its resolution or to
-the next detent, Enter types an exact value, b bypasses a unit, ctrl+up and ctrl+down move
-it in the chain. A printed revision is frozen: an edit offers to start a new revision.
+the next detent (shift for ten steps), Enter types an exact value or label, b bypasses the
+unit, ctrl+up and ctrl+down move it in the chain, a adds a unit of the studio, x removes one,
+v starts a new revision. A printed revision is frozen: an edit offers to start a new
+revision from it.
+
+On the Recall screen: g starts the recall, R resumes the last one; in the checklist Enter
+confirms a control, typing records what was actually set, s skips, q or Escape leaves.
+
+On the Diff screen: [ and ] choose revision A, { and } revision B, w swaps them. On Notes:
+a adds a note, x marks one addressed or declined, o shows only the open ones. On Measure: g
+measures again. On Sheet: ctrl+s exports.
 
 Escape closes this help.
 """

@@ -4,6 +4,7 @@ song's revisions; a search by name; Enter opens a song on the Rack."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -67,6 +68,19 @@ def load_revisions(library: Library, song: str) -> list[RevisionRow]:
             for r in library.revisions(song)]
 
 
+def _stamp(path: Path) -> tuple[int, ...]:
+    """When the library file (and its write-ahead log) last changed, and their sizes."""
+    stamp: list[int] = []
+    for file in (path, path.with_name(path.name + "-wal")):
+        try:
+            info = file.stat()
+        except OSError:
+            stamp += [0, 0]
+        else:
+            stamp += [info.st_mtime_ns, info.st_size]
+    return tuple(stamp)
+
+
 class LibraryScreen(OutboardScreen):
     """Browse the library. Enter on a song opens its latest revision, on a revision that
     revision."""
@@ -81,13 +95,19 @@ class LibraryScreen(OutboardScreen):
         yield Static("", id="library-count", classes="hint")
         yield Footer()
 
+    _stamp: tuple[int, ...] | None = None
+
     def on_mount(self) -> None:
         tree = self.query_one(Tree)
         tree.show_root = False
         tree.focus()
 
     def refresh_view(self) -> None:
-        self.reload(self.query_one(Input).value)
+        # Coming back from another screen: reload only if the library file changed since.
+        stamp = _stamp(self.context.library_path)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self.reload(self.query_one(Input).value)
 
     def action_search(self) -> None:
         self.query_one(Input).focus()

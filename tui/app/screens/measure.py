@@ -186,10 +186,8 @@ class MeasureScreen(OutboardScreen):
                 plot.plot(curve.times_s, curve.lufs, reference=m.integrated_lufs)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # A screen's worker events do not bubble: hand failures to the app's dialog.
+        # Put the screen right after a failure; the base shows the error.
         if event.state == WorkerState.ERROR and event.worker.group == "measure":
             self.load_failed = True
             self.shown = None
             self.show_status("The mix could not be measured: see the message. g tries again.")
-        self.outboard.on_worker_state_changed(event)
-        event.prevent_default()

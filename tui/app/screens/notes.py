@@ -305,8 +305,6 @@ class NotesScreen(OutboardScreen):
         self.refresh_view(select=note.id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # A screen's worker events do not bubble: hand failures to the app's dialog.
+        # Put the screen right after a failure; the base shows the error.
         if event.state == WorkerState.ERROR and event.worker.group == "notes":
             self.load_failed = True
-        self.outboard.on_worker_state_changed(event)
-        event.prevent_default()

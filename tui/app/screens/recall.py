@@ -287,11 +287,9 @@ class RecallScreen(OutboardScreen):
         self.status(f"Attempt #{attempt.id} closed: {attempt.outcome}.")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed worker: the error in a dialog, and the screen back where it can go on.
-        (A screen's workers report here only; the app does not see them.)"""
+        """A failed worker: the screen back where it can go on (the base shows the error)."""
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
-        self.outboard.show_error(event.worker.error)
         group = event.worker.group
         if group == "recall-plan":
             self.show_message("No plan to show (the error says why).")

@@ -206,10 +206,8 @@ class SheetScreen(OutboardScreen):
         self.notify(f"Wrote {target.name}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # A screen's worker events do not bubble: hand failures to the app's dialog.
+        # Put the screen right after a failure; the base shows the error.
         if event.state == WorkerState.ERROR and event.worker.group == "sheet-preview":
             self.load_failed = True
         if event.state == WorkerState.ERROR and event.worker.group == "sheet-export":
             self.query_one("#sheet-status", Static).update("Nothing written: see the message.")
-        self.outboard.on_worker_state_changed(event)
-        event.prevent_default()
