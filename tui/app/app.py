@@ -64,6 +64,13 @@ class OutboardApp(App[None]):
         """The context's work for after the first paint (the demo's mixes)."""
         assert self.context.prepare is not None
         self.context.prepare()
+        self.call_from_thread(self.refresh_current)
+
+    def refresh_current(self) -> None:
+        """Reload the screen showing (the library changed under it)."""
+        refresh = getattr(self.screen, "refresh_view", None)
+        if refresh is not None:
+            refresh()
 
     def action_show(self, name: str) -> None:
         self.switch_mode(name)
@@ -82,9 +89,7 @@ class OutboardApp(App[None]):
         self.song = song
         self.revision = revision
         if self.current_mode == screen:
-            refresh = getattr(self.screen, "refresh_view", None)
-            if refresh is not None:
-                refresh()
+            self.refresh_current()
         else:
             self.switch_mode(screen)
 

@@ -10,13 +10,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from recall.diff import RevisionDiff, diff_revisions, format_delta
 from recall.library import Library
 from recall.records import format_time
 
 from ..context import AppContext
+from ..widgets.keybar import KeyBar
 from .base import OutboardScreen
 
 HINT = "[ ] earlier or later A · { } earlier or later B · w swaps A and B"
@@ -140,7 +141,7 @@ class DiffScreen(OutboardScreen):
         yield DataTable(id="diff-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="diff-detail", classes="hint")
         yield Static(HINT, classes="hint")
-        yield Footer()
+        yield KeyBar()
 
     def refresh_view(self) -> None:
         song, chosen = self.outboard.song, self.outboard.revision

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Input, Static, Tree
+from textual.widgets import Header, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from recall.library import Library
 
+from ..widgets.keybar import KeyBar
 from .base import OutboardScreen
 
 # Sessions listed at once; a search narrows a larger library.
@@ -93,7 +94,7 @@ class LibraryScreen(OutboardScreen):
         yield Input(placeholder="Search sessions and songs…", id="library-search")
         yield Tree("Sessions", id="library-tree")
         yield Static("", id="library-count", classes="hint")
-        yield Footer()
+        yield KeyBar()
 
     _stamp: tuple[int, ...] | None = None
 

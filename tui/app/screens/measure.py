@@ -12,7 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.events import ScreenResume
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from controller.measure import measure_file
@@ -22,6 +22,7 @@ from controller.targets import TargetResult, check, load_targets
 from recall.records import Song
 from tui.measure_cmd import render_measurement
 
+from ..widgets.keybar import KeyBar
 from ..widgets.plot import LoudnessPlot
 from .base import OutboardScreen
 
@@ -108,7 +109,7 @@ class MeasureScreen(OutboardScreen):
             yield Static("", id="measure-report")
             yield LoudnessPlot("Short-term loudness (LUFS, 3 s)", id="plot-short-term")
             yield LoudnessPlot("Momentary loudness (LUFS, 400 ms)", id="plot-momentary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         for name in ("song", "revision"):  # follow the song chosen while shown

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import ScreenResume
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from recall.errors import LibraryError
@@ -20,6 +20,7 @@ from recall.library import Library
 from recall.records import AUTHORS, NOTE_KINDS, Note, format_time, parse_time
 from recall.sheet import note_status
 
+from ..widgets.keybar import KeyBar
 from .base import OutboardScreen
 
 NO_SONG = "No song chosen: open one on the Library (l)."
@@ -185,7 +186,7 @@ class NotesScreen(OutboardScreen):
         yield DataTable(id="notes-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="notes-detail")
         yield Static("", id="notes-count", classes="hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -41,6 +41,7 @@ from controller.editing import (
 )
 
 from ..context import AppContext
+from ..widgets.keybar import KeyBar
 from .base import OutboardScreen
 
 HINT = "←→ step (shift ×10) · Enter types a value · ctrl+↑↓ moves the unit"
@@ -119,7 +120,7 @@ class RackScreen(OutboardScreen):
         yield table
         yield Static("", id="rack-detail", classes="hint")
         yield Static(HINT, classes="hint")
-        yield Footer()
+        yield KeyBar()
 
     # ------------------------------------------------------------ loading and showing
     def refresh_view(self) -> None:

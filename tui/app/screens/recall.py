@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from controller.recall_engine.plan import REMOTE, RecallPlan
@@ -26,6 +26,7 @@ from recall.attempts import Attempt, Outcome
 from recall.errors import LibraryError
 from tui.studio_cmd import ENVIRONMENT as STUDIO_ENVIRONMENT
 
+from ..widgets.keybar import KeyBar
 from ..widgets.recall_checklist import ChecklistPanel
 from ..widgets.recall_tables import OutcomeTable, UnitTable, verdict_text
 from .base import OutboardScreen
@@ -101,7 +102,7 @@ class RecallScreen(OutboardScreen):
         yield OutcomeTable(id="recall-outcomes")
         yield ChecklistPanel(id="recall-checklist")
         yield Static("", id="recall-verdict")
-        yield Footer()
+        yield KeyBar()
 
     # ------------------------------------------------------------------ the plan
     def refresh_view(self) -> None:

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import ScreenResume
-from textual.widgets import Button, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Header, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from controller.errors import InputError
@@ -20,6 +20,7 @@ from recall.sheet import Sheet, session_sheet, song_sheet
 from recall.sheet_render import FORMATS, render
 from tui.sheet_cmd import write_atomically
 
+from ..widgets.keybar import KeyBar
 from .base import OutboardScreen
 
 NO_SONG = "No song chosen: open one on the Library (l)."
@@ -111,7 +112,7 @@ class SheetScreen(OutboardScreen):
         yield Static(HINT, id="sheet-status", classes="hint")
         with VerticalScroll(id="sheet-preview"):
             yield Static("", id="sheet-markdown")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def scope(self) -> str:
