@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Tree
 
+from recall.library import Library
+
 from .conftest import SIZE, Demo, settle
 
 
@@ -59,3 +61,29 @@ async def test_keys_switch_screens_and_help_opens(demo: Demo) -> None:
         await pilot.press("escape")
         await pilot.press("t")
         assert app.theme == "textual-light"
+
+
+async def test_a_session_and_a_song_are_created_from_the_keyboard(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("N", *"Live EP", "enter", *"The Band", "enter")
+        await settle(pilot)
+        tree = app.screen.query_one(Tree)
+        live = next(n for n in tree.root.children if str(n.label).startswith("Live EP"))
+        tree.move_cursor(live)
+        await pilot.press("A", *"Encore", "enter")
+        await settle(pilot)
+        # A bad name: one line in the error dialog, nothing written.
+        tree.move_cursor(next(n for n in app.screen.query_one(Tree).root.children
+                              if str(n.label).startswith("Live EP")))
+        await pilot.press("A", *"Side A/B", "enter")
+        try:
+            await settle(pilot)
+        except Exception:  # noqa: BLE001 - the failed write is what this step expects
+            await pilot.pause()
+        assert type(app.screen).__name__ == "ErrorDialog"
+        assert "path separator" in str(app.screen.query_one("#error-message").render())
+    with Library(demo.library_path) as library:
+        assert library.session("Live EP").artist == "The Band"
+        assert [s.title for s in library.songs("Live EP")] == ["Encore"]

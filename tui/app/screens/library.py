@@ -3,6 +3,7 @@ song's revisions; a search by name; Enter opens a song on the Rack."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from recall.library import Library
 
+from ..widgets.dialogs import FormDialog
 from ..widgets.keybar import KeyBar
 from .base import OutboardScreen
 
@@ -82,11 +84,17 @@ def _stamp(path: Path) -> tuple[int, ...]:
     return tuple(stamp)
 
 
+class _NoSession(Exception):
+    title = "No session chosen"
+    message = "Put the cursor on a session (or one of its songs) to add a song to it."
+
+
 class LibraryScreen(OutboardScreen):
     """Browse the library. Enter on a song opens its latest revision, on a revision that
     revision."""
 
-    BINDINGS = [("slash", "search", "Search"), ("escape", "clear", "Clear search")]
+    BINDINGS = [("slash", "search", "Search"), ("escape", "clear", "Clear search"),
+                ("N", "new_session", "New session"), ("A", "add_song", "Add song")]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -156,6 +164,43 @@ class LibraryScreen(OutboardScreen):
         self.query_one("#library-count", Static).update(
             f"{shown} sessions, {songs} songs" + (f" matching '{query}'" if query else "")
             + " · Enter opens a song · / searches")
+
+    def action_new_session(self) -> None:
+        self.app.push_screen(FormDialog("New session", [
+            ("title", "Title (album or EP)", "Night Drive"),
+            ("artist", "Artist", "The Band")]), self._new_session)
+
+    def _new_session(self, answer: dict[str, str] | None) -> None:
+        if answer:
+            self.write(lambda library: library.new_session(answer["title"],
+                                                           artist=answer["artist"]))
+
+    def action_add_song(self) -> None:
+        session = self._session_at_cursor()
+        if session is None:
+            self.outboard.show_error(_NoSession())
+            return
+        self.app.push_screen(FormDialog(f"Add a song to {session}", [
+            ("title", "Song title", "Opener")],
+            "The song goes at the end; Enter adds it · Escape cancels"),
+            lambda answer: self._add_song(session, answer))
+
+    def _add_song(self, session: str, answer: dict[str, str] | None) -> None:
+        if answer:
+            self.write(lambda library: library.add_song(session, answer["title"]))
+
+    def _session_at_cursor(self) -> str | None:
+        node = self.query_one(Tree).cursor_node
+        while node is not None and not isinstance(node.data, SessionRow):
+            node = node.parent
+        return node.data.title if node is not None else None
+
+    @work(thread=True, exit_on_error=False, group="library-write")
+    def write(self, change: Callable[[Library], object]) -> None:
+        """One change to the library (a bad name fails here and shows in the dialog)."""
+        with self.context.library() as library:
+            change(library)
+        self.app.call_from_thread(self.refresh_view)
 
     @on(Tree.NodeExpanded)
     def expanded(self, event: Tree.NodeExpanded) -> None:
