@@ -84,6 +84,19 @@ async def test_a_session_and_a_song_are_created_from_the_keyboard(demo: Demo) ->
             await pilot.pause()
         assert type(app.screen).__name__ == "ErrorDialog"
         assert "path separator" in str(app.screen.query_one("#error-message").render())
+        # Enter on the new song starts its first revision (in the demo studio) on the Rack.
+        await pilot.press("escape")
+        await settle(pilot)
+        tree = app.screen.query_one(Tree)
+        live = next(n for n in tree.root.children if str(n.label).startswith("Live EP"))
+        live.expand()
+        await settle(pilot)
+        tree.move_cursor(live.children[0])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (app.current_mode, app.song) == ("rack", "Live EP/Encore")
     with Library(demo.library_path) as library:
         assert library.session("Live EP").artist == "The Band"
         assert [s.title for s in library.songs("Live EP")] == ["Encore"]
+        first = library.revision("Live EP/Encore")
+        assert first.number == 1 and first.studio_fingerprint is not None

@@ -15,7 +15,7 @@ with every action.
 
 | key | screen | what it is for |
 |---|---|---|
-| l | Library | sessions, songs and revisions; / searches, Enter opens a song, N starts a session, A adds a song |
+| l | Library | sessions, songs, revisions; / searches, Enter opens, N new session, A add song |
 | r | Rack | the chain of a revision, each unit's controls; edit from the keyboard |
 | c | Recall | put the revision back on the gear; the manual checklist |
 | n | Notes | the conversation: reactions, flags and requests, open and addressed |

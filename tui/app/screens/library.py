@@ -202,6 +202,14 @@ class LibraryScreen(OutboardScreen):
             change(library)
         self.app.call_from_thread(self.refresh_view)
 
+    @work(thread=True, exit_on_error=False, group="library-write")
+    def first_revision(self, song: str) -> None:
+        """A song with no revision yet: Enter starts revision 1 (in the studio, if one is
+        configured) and opens it on the Rack, where units are added."""
+        with self.context.library() as library:
+            library.new_revision(song, studio=self.context.studio)
+        self.app.call_from_thread(self.outboard.open_song, song)
+
     @on(Tree.NodeExpanded)
     def expanded(self, event: Tree.NodeExpanded) -> None:
         if isinstance(event.node.data, SongRow):
@@ -224,6 +232,8 @@ class LibraryScreen(OutboardScreen):
         data = event.node.data
         if isinstance(data, SongRow) and data.latest is not None:
             self.outboard.open_song(data.song)
+        elif isinstance(data, SongRow):
+            self.first_revision(data.song)
         elif isinstance(data, RevisionRow) and event.node.parent is not None:
             parent = event.node.parent.data
             if isinstance(parent, SongRow):
