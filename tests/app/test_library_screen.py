@@ -100,3 +100,16 @@ async def test_a_session_and_a_song_are_created_from_the_keyboard(demo: Demo) ->
         assert [s.title for s in library.songs("Live EP")] == ["Encore"]
         first = library.revision("Live EP/Encore")
         assert first.number == 1 and first.studio_fingerprint is not None
+
+
+async def test_the_palette_offers_the_screens_keys_as_commands(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Go to Rack", "New session", "Add song", "Search", "Help"} <= set(titles)
+        await pilot.press("ctrl+p", *"new session")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "FormDialog"

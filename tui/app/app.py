@@ -108,6 +108,18 @@ class OutboardApp(App[None]):
         for name in SCREENS:
             yield SystemCommand(f"Go to {TITLES[name]}", f"Open the {TITLES[name]} screen "
                                 f"({KEYS[name]})", lambda n=name: self.switch_mode(n))
+        # Every key of the screen showing, as a command too.
+        shown: set[str] = set(f"show('{name}')" for name in SCREENS)
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.show or binding.action in shown or binding.action in (
+                    "help", "quit", "toggle_theme"):
+                continue
+            shown.add(binding.action)
+            yield SystemCommand(binding.description,
+                                f"{binding.description} ({self.get_key_display(binding)})",
+                                lambda node=active.node, action=binding.action:
+                                self.call_later(node.run_action, action))
         yield SystemCommand("Help", "Keys and what each screen does (?)", self.action_help)
         yield SystemCommand("Toggle light and dark", "Switch the theme (t)",
                             self.action_toggle_theme)
