@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.worker import WorkerCancelled
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from controller.demo import DemoRack, build_demo
 from recall.studio import Studio
@@ -53,3 +54,24 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
                 continue
             break
         await pilot.pause()
+
+
+async def settle_until(pilot, done: Callable[[], bool]) -> None:  # type: ignore[no-untyped-def]
+    """settle() until ``done()``: a key or button starts a worker whose end may start another
+    (counted in rounds of work, never in wall-clock time)."""
+    for _ in range(10):
+        await settle(pilot)
+        if done():
+            return
+    assert done()
+
+
+async def settle_through_failure(pilot) -> None:  # type: ignore[no-untyped-def]
+    """settle(), for when a worker is meant to fail: its failure becomes a dialog."""
+    for _ in range(2):
+        await pilot.pause()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except (WorkerFailed, WorkerCancelled):
+            pass
+    await pilot.pause()

@@ -4,13 +4,11 @@ delivery targets, loudness over time; a song without a mix; a mix that is gone."
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from textual.widgets import Static
-from textual.worker import WorkerFailed
 
 from controller.measure import measure_file
 from controller.targets import check, load_targets
@@ -19,30 +17,13 @@ from tui.app.errors import ErrorDialog
 from tui.app.screens.measure import MeasureScreen
 from tui.app.widgets.plot import LoudnessPlot, braille, level_range
 
-from .conftest import SIZE, Demo, settle
+from .conftest import SIZE, Demo, settle, settle_through_failure, settle_until
 
 SONG = "Night Drive/Opener"
 
 
-async def settle_until(pilot, done: Callable[[], bool]) -> None:  # type: ignore[no-untyped-def]
-    """settle() until ``done()``: a key or button starts a worker whose end may start another
-    (counted in rounds of work, never in wall-clock time)."""
-    for _ in range(10):
-        await settle(pilot)
-        if done():
-            return
-    assert done()
 
 
-async def settle_through_failure(pilot) -> None:  # type: ignore[no-untyped-def]
-    """settle(), for when a worker is meant to fail: its failure becomes a dialog."""
-    for _ in range(2):
-        await pilot.pause()
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass
-    await pilot.pause()
 
 
 def shown(app, widget_id: str) -> str:  # type: ignore[no-untyped-def]

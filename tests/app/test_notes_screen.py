@@ -3,26 +3,16 @@ showing only the open ones; every write lands in the library."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from textual.widgets import DataTable, Select, Static
 
 from recall.library import Library
 from tui.app.screens.notes import NoteDialog, ResolveDialog
 
-from .conftest import SIZE, Demo, settle
+from .conftest import SIZE, Demo, settle, settle_until
 
 SONG = "Night Drive/Opener"
 
 
-async def settle_until(pilot, done: Callable[[], bool]) -> None:  # type: ignore[no-untyped-def]
-    """settle() until ``done()``: a dialog's answer starts a write whose end starts a reload
-    (counted in rounds of work, never in wall-clock time)."""
-    for _ in range(10):
-        await settle(pilot)
-        if done():
-            return
-    assert done()
 
 
 def rows(app) -> list[list[str]]:  # type: ignore[no-untyped-def]

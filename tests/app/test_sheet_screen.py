@@ -4,19 +4,17 @@ path, a session's sheet, and a bad path refused with a dialog and nothing writte
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
 from rich.markdown import Markdown
 from textual.widgets import Input, Select, Static
-from textual.worker import WorkerFailed
 
 from recall.library import Library
 from tui.app.errors import ErrorDialog
 from tui.app.screens.sheet import SheetScreen
 
-from .conftest import SIZE, Demo, settle
+from .conftest import SIZE, Demo, settle, settle_through_failure, settle_until
 
 SONG = "Night Drive/Opener"
 
@@ -54,25 +52,8 @@ async def set_path(pilot, path: Path) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-async def settle_until(pilot, done: Callable[[], bool]) -> None:  # type: ignore[no-untyped-def]
-    """settle() until ``done()``: a key or button starts a worker whose end may start another
-    (counted in rounds of work, never in wall-clock time)."""
-    for _ in range(10):
-        await settle(pilot)
-        if done():
-            return
-    assert done()
 
 
-async def settle_through_failure(pilot) -> None:  # type: ignore[no-untyped-def]
-    """settle(), for when a worker is meant to fail: its failure becomes a dialog."""
-    for _ in range(2):
-        await pilot.pause()
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass
-    await pilot.pause()
 
 
 async def test_the_preview_and_the_default_path_follow_the_chosen_song(demo: Demo) -> None:

@@ -24,7 +24,14 @@ class OutboardScreen(Screen[None]):
     def context(self) -> AppContext:
         return self.outboard.context
 
+    # Set by a screen whose load failed: its error dialog is showing, and the resume that
+    # follows the dialog's closing must not load (and fail, and show a dialog) again.
+    load_failed = False
+
     def on_screen_resume(self) -> None:
+        if self.load_failed:
+            self.load_failed = False
+            return
         self.refresh_view()
 
     def refresh_view(self) -> None:

@@ -11,7 +11,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.events import ScreenResume
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -99,7 +98,6 @@ class MeasureScreen(OutboardScreen):
         super().__init__()
         self.shown: MixKey | None = None  # the mix whose report the screen shows
         self.report: MixReport | None = None
-        self.load_failed = False  # a load failed: its error dialog is showing
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,19 +108,6 @@ class MeasureScreen(OutboardScreen):
             yield LoudnessPlot("Short-term loudness (LUFS, 3 s)", id="plot-short-term")
             yield LoudnessPlot("Momentary loudness (LUFS, 400 ms)", id="plot-momentary")
         yield KeyBar()
-
-    def on_mount(self) -> None:
-        for name in ("song", "revision"):  # follow the song chosen while shown
-            self.watch(self.app, name, self.chosen_changed, init=False)
-
-    def chosen_changed(self) -> None:
-        if self.is_current:  # a screen shown again reloads anyway
-            self.refresh_view()
-
-    def on_screen_resume(self, event: ScreenResume) -> None:
-        if self.load_failed:  # the failed load's dialog just closed: do not fail again
-            self.load_failed = False
-            event.prevent_default()
 
     def refresh_view(self) -> None:
         song = self.outboard.song

@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import ScreenResume
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
@@ -177,7 +176,6 @@ class NotesScreen(OutboardScreen):
     def __init__(self) -> None:
         super().__init__()
         self.only_open = False
-        self.load_failed = False  # a load failed: its error dialog is showing
         self.thread: Thread | None = None
 
     def compose(self) -> ComposeResult:
@@ -190,17 +188,6 @@ class NotesScreen(OutboardScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)
-        for name in ("song", "revision"):  # follow the song chosen while shown
-            self.watch(self.app, name, self.chosen_changed, init=False)
-
-    def chosen_changed(self) -> None:
-        if self.is_current:  # a screen shown again reloads anyway
-            self.refresh_view()
-
-    def on_screen_resume(self, event: ScreenResume) -> None:
-        if self.load_failed:  # the failed load's dialog just closed: do not fail again
-            self.load_failed = False
-            event.prevent_default()
 
     def refresh_view(self, select: int | None = None) -> None:
         song = self.outboard.song

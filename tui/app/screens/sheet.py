@@ -10,7 +10,6 @@ from rich.markdown import Markdown
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.events import ScreenResume
 from textual.widgets import Button, Header, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
@@ -98,7 +97,6 @@ class SheetScreen(OutboardScreen):
         super().__init__()
         self.preview: Preview | None = None
         self.suggested = ""  # the default path last put in the path field
-        self.load_failed = False  # a load failed: its error dialog is showing
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -121,19 +119,6 @@ class SheetScreen(OutboardScreen):
     @property
     def fmt(self) -> str:
         return str(self.query_one("#sheet-format", Select).value)
-
-    def on_mount(self) -> None:
-        for name in ("song", "revision"):  # follow the song chosen while shown
-            self.watch(self.app, name, self.chosen_changed, init=False)
-
-    def chosen_changed(self) -> None:
-        if self.is_current:  # a screen shown again reloads anyway
-            self.refresh_view()
-
-    def on_screen_resume(self, event: ScreenResume) -> None:
-        if self.load_failed:  # the failed load's dialog just closed: do not fail again
-            self.load_failed = False
-            event.prevent_default()
 
     def refresh_view(self) -> None:
         song = self.outboard.song
