@@ -284,7 +284,7 @@ def diff_lines(diff: RevisionDiff) -> list[str]:
     for title, entries in (("routing", diff.routing), ("calibration", diff.calibration)):
         if entries:
             lines.append(f"  {title}:")
-            lines.extend(f"    {c.key}: {_plain(c.old)} → {_plain(c.new)}" for c in entries)
+            lines.extend(f"    {c.key}: {plain(c.old)} → {plain(c.new)}" for c in entries)
     for title, notes in (("notes opened", diff.notes_opened),
                          ("notes addressed", diff.notes_addressed)):
         if notes:
@@ -297,11 +297,12 @@ def diff_lines(diff: RevisionDiff) -> list[str]:
     return lines
 
 
-def _plain(value: Any) -> str:
+def plain(value: Any) -> str:
+    """A routing or calibration value as text (— for none)."""
     if value is None:
         return "—"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list):
-        return ",".join(_plain(v) for v in value)
+        return ",".join(plain(v) for v in value)
     return str(value)

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Header, Static
 
-from recall.diff import RevisionDiff, diff_revisions, format_delta
+from recall.diff import RevisionDiff, diff_revisions, format_delta, plain
 from recall.library import Library
 from recall.records import format_time
 
@@ -96,7 +96,7 @@ def diff_rows(diff: RevisionDiff) -> list[DiffRow]:
     for title, entries in (("Routing", diff.routing), ("Calibration", diff.calibration)):
         if entries:
             rows.append(DiffRow(title, heading=True))
-            rows.extend(DiffRow(f"  {c.key}", _plain(c.old), _plain(c.new)) for c in entries)
+            rows.extend(DiffRow(f"  {c.key}", plain(c.old), plain(c.new)) for c in entries)
     for title, notes in (("Notes opened", diff.notes_opened),
                          ("Notes addressed", diff.notes_addressed)):
         if notes:
@@ -109,15 +109,6 @@ def diff_rows(diff: RevisionDiff) -> list[DiffRow]:
         rows.append(DiffRow("No changes"))
     return rows
 
-
-def _plain(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list):
-        return ",".join(_plain(v) for v in value)
-    return str(value)
 
 
 class DiffScreen(OutboardScreen):
