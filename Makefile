@@ -27,6 +27,9 @@ test: system-packages $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/meter.py
 	$(BIN)/python benchmarks/library.py
+	$(BIN)/python benchmarks/devices.py
+	$(BIN)/python benchmarks/recall.py
+	$(BIN)/python benchmarks/app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
