@@ -14,6 +14,7 @@ from textual.worker import Worker, WorkerState
 
 from .context import AppContext
 from .errors import ErrorDialog, describe
+from .screens.base import OutboardScreen
 from .screens.diff import DiffScreen
 from .screens.library import LibraryScreen
 from .screens.measure import MeasureScreen
@@ -90,8 +91,16 @@ class OutboardApp(App[None]):
         self.revision = revision
         if self.current_mode == screen:
             self.refresh_current()
-        else:
-            self.switch_mode(screen)
+            return
+        waiting = self._screen_stacks.get(screen)
+        if waiting:
+            # The screen has been shown before: it starts loading now, while the switch
+            # happens, and does not load again when it is shown.
+            target = waiting[-1]
+            if isinstance(target, OutboardScreen):
+                target.prefetched = True
+                target.refresh_view()
+        self.switch_mode(screen)
 
     def show_error(self, error: BaseException) -> None:
         title, message = describe(error)

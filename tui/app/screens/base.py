@@ -28,9 +28,12 @@ class OutboardScreen(Screen[None]):
     # follows the dialog's closing must not load (and fail, and show a dialog) again.
     load_failed = False
 
+    # Set by the app when it started this screen's load before showing it.
+    prefetched = False
+
     def on_screen_resume(self) -> None:
-        if self.load_failed:
-            self.load_failed = False
+        if self.load_failed or self.prefetched:
+            self.load_failed = self.prefetched = False
             return
         self.refresh_view()
 
