@@ -15,6 +15,7 @@ from recall.store import damaged
 from . import (
     app_cmd,
     archive_cmd,
+    audio_cmd,
     devices_cmd,
     diff_cmd,
     library_cmd,
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet_cmd.register(commands)
     archive_cmd.register(commands)
     recall_cmd.register(commands)
+    audio_cmd.register(commands)
     demo = commands.add_parser(
         "demo", help="the app on a demo album and an emulated studio",
         description="Builds a demo library (an album of three songs with generated mixes, two "

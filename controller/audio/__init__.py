@@ -1,0 +1,1 @@
+"""The audio engine: interfaces and their channels (printing builds on it)."""
