@@ -11,13 +11,10 @@ if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpat
     sys.path.pop(0)
 
 import argparse
-import ctypes
 import gc
 import json
-import shutil
 import signal
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -33,6 +30,7 @@ from devices.driver import Driver
 from devices.emulator import EmulatedUnit
 from devices.emulator.runners import MidiEmulator, PtyEmulator
 from devices.errors import DeviceError
+from devices.jackd import private_server
 from devices.loader import find_profile
 from devices.profile import Parameter, Profile
 from devices.transport import SpyTransport
@@ -59,7 +57,6 @@ WAIT_LIMIT_S = 10.0
 
 JACK_RATE = 48_000
 JACK_PERIOD = 256
-PR_SET_PDEATHSIG = 1  # Linux prctl: a signal for the child when its parent dies
 
 
 # ---------------------------------------------------------------------------- figures
@@ -214,67 +211,15 @@ class JackServer:
         return self.output().count("JackEngine::XRun")
 
 
-def die_with_parent() -> Callable[[], None]:
-    """For Popen's preexec_fn: Linux sends the child SIGTERM when this process dies, even by
-    SIGKILL, so no jackd outlives the benchmark."""
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return lambda: None
-    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 @contextmanager
 def jack_server() -> Iterator[JackServer]:
-    """A private JACK server with the dummy driver, stopped on the way out whatever happens;
-    JACK_DEFAULT_SERVER names it meanwhile."""
-    jackd = shutil.which("jackd")
-    if jackd is None:
-        raise RuntimeError("jackd is not installed (make test installs jackd2)")
-    name = f"outboard-bench-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    """A private JACK server with the dummy driver for this run; JACK_DEFAULT_SERVER names it
+    meanwhile."""
     with tempfile.TemporaryDirectory(prefix="outboard-bench-") as folder:
-        server = JackServer(name, Path(folder) / "jackd.log")
-        with server.log.open("ab") as log:
-            process = subprocess.Popen(
-                [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", str(JACK_RATE),
-                 "-p", str(JACK_PERIOD), "-C", "8", "-P", "8"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                preexec_fn=die_with_parent(),  # before any thread starts
-            )
-        previous = os.environ.get("JACK_DEFAULT_SERVER")
-        os.environ["JACK_DEFAULT_SERVER"] = name
-        try:
-            wait_for_jack(server, process)
-            yield server
-        finally:
-            stop(process)
-            if previous is None:
-                os.environ.pop("JACK_DEFAULT_SERVER", None)
-            else:
-                os.environ["JACK_DEFAULT_SERVER"] = previous
-
-
-def wait_for_jack(server: JackServer, process: subprocess.Popen[bytes]) -> None:
-    """Until jack_lsp can talk to the server (it answers within a second or so)."""
-    for _ in range(100):
-        if process.poll() is not None:
-            raise RuntimeError(f"jackd exited: {server.output()[-500:]}")
-        done = subprocess.run(["jack_lsp", "-s", server.name], capture_output=True,
-                              check=False)
-        if done.returncode == 0:
-            return
-        time.sleep(0.1)
-    raise RuntimeError("jackd did not come up within 10 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        log = Path(folder) / "jackd.log"
+        with private_server(log, prefix="outboard-bench", rate=JACK_RATE,
+                            period=JACK_PERIOD) as name:
+            yield JackServer(name, log)
 
 
 # ---------------------------------------------------------------------------- JACK MIDI

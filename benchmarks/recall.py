@@ -29,9 +29,7 @@ if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpat
     sys.path.pop(0)
 
 import argparse
-import ctypes
 import json
-import shutil
 import signal
 import statistics
 import subprocess
@@ -40,7 +38,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -50,6 +48,7 @@ from controller.recall_engine.plan import REMOTE, RecallPlan, UnitPlan
 from controller.recall_engine.session import finish, plan_for, send, start
 from devices.emulator import EmulatedUnit
 from devices.emulator.runners import MidiEmulator, PtyEmulator
+from devices.jackd import die_with_parent, private_server
 from devices.loader import load_profile
 from devices.profile import Profile
 from devices.transport import SpyTransport, parse_address
@@ -66,7 +65,6 @@ JACK_RATE = 48_000
 JACK_PERIOD = 256
 EMULATOR_START_S = 20.0
 OUTBOARD = str(Path(sys.executable).with_name("outboard"))
-PR_SET_PDEATHSIG = 1  # Linux prctl: a signal for the child when its parent dies
 SESSION, SONG_TITLE = "Benchmark", "Recall"
 SONG = f"{SESSION}/{SONG_TITLE}"
 
@@ -515,57 +513,10 @@ def port_figures(plan: UnitPlan, spy: Stamped) -> Port:
 
 
 # ---------------------------------------------------------------------------- JACK
-def die_with_parent() -> Callable[[], None]:
-    """For Popen's preexec_fn: the child gets SIGTERM when this process dies, even by SIGKILL,
-    so no jackd outlives the benchmark."""
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return lambda: None
-    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-@contextmanager
-def jack_server(period: int, folder: Path) -> Iterator[str]:
-    """A private JACK server with the dummy driver, stopped on the way out whatever happens;
-    JACK_DEFAULT_SERVER names it meanwhile."""
-    jackd = shutil.which("jackd")
-    if jackd is None:
-        raise RuntimeError("jackd is not installed (make test installs jackd2)")
-    name = f"outboard-recall-bench-{uuid.uuid4().hex[:8]}"
-    log = folder / "jackd.log"
-    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", str(JACK_RATE),
-             "-p", str(period), "-C", "8", "-P", "8"],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
-            preexec_fn=die_with_parent(),  # before any thread starts
-        )
-    previous = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        for _ in range(100):
-            if process.poll() is not None:
-                raise RuntimeError(f"jackd exited: {log.read_text(errors='replace')[-500:]}")
-            if subprocess.run(["jack_lsp", "-s", name], capture_output=True,
-                              check=False).returncode == 0:
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("jackd did not come up within 10 s")
-        yield name
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if previous is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = previous
+def jack_server(period: int, folder: Path) -> AbstractContextManager[str]:
+    """A private JACK server with the dummy driver for this run (see devices.jackd)."""
+    return private_server(folder / "jackd.log", prefix="outboard-recall-bench", rate=JACK_RATE,
+                          period=period)
 
 
 # ---------------------------------------------------------------------------- one run
