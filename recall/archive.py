@@ -199,7 +199,9 @@ def _revision(db: sqlite3.Connection, revision: sqlite3.Row, label: str, files: 
                           (revision["id"],)).fetchall():
         entry = {"take": row["take"], "file": None, "sha256": row["sha256"],
                  "state": row["state"], "metadata": json.loads(row["metadata"]),
-                 "created": row["created"]}
+                 "created": row["created"], "finished": row["finished"],
+                 "latency_samples": row["latency_samples"],
+                 "offset_samples": row["offset_samples"], "xruns": row["xruns"]}
         prints.append(entry)
         pending.append(_Pending(entry, files / row["path"], "prints", suffix(row["path"]),
                                 f"{label} print take {row['take']}"))
@@ -369,7 +371,9 @@ def _insert_files(db: sqlite3.Connection, revision_id: int, revision: dict[str, 
         path = (files[item["file"]] if item["file"] is not None
                 else f"prints/{sha[:2]}/{sha}" if sha is not None else "")
         db.execute(
-            "INSERT INTO print (revision_id, take, path, sha256, state, metadata, created)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO print (revision_id, take, path, sha256, state, metadata, created,"
+            " finished, latency_samples, offset_samples, xruns)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (revision_id, item["take"], path, sha, item["state"], json.dumps(item["metadata"]),
-             item["created"]))
+             item["created"], item.get("finished"), item.get("latency_samples"),
+             item.get("offset_samples"), item.get("xruns") or 0))

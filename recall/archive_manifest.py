@@ -227,6 +227,11 @@ def _revision(revision: _Part, studios: set[str], members: Collection[str]) -> N
         take.choice("state", PRINT_STATES)
         take.get("metadata", "object")
         take.time("created")
+        # Written by libraries since the ledger kept them; older archives lack them.
+        for key, kind in (("latency_samples", "number"), ("offset_samples", "number"),
+                          ("xruns", "whole number"), ("finished", "text")):
+            if key in take.data:
+                take.get(key, kind, null=True)
     for attachment in revision.parts("attachments"):
         attachment.name("unit", "unit", null=True)
         attachment.name("name", "attachment")

@@ -26,9 +26,10 @@ from .records import (
 from .schema import CHAIN_UNITS, definition_set
 from .store import Store
 from .studio import Studio, fingerprint, studio_dict
+from .takes import TakesMixin
 
 
-class Library(NotesMixin, AttachmentsMixin, AttemptsMixin):
+class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
     """Everything kept about sessions, songs and revisions, in one library file."""
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:

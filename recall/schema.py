@@ -180,6 +180,28 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX attempt_by_revision ON recall_attempt(revision_id, id);
     """,
+    # 5: loop pings (with what each depends on, so a changed interface makes it stale), and
+    # the prints' measured figures searchable beside their metadata.
+    """
+    CREATE TABLE ping (
+        id INTEGER PRIMARY KEY,
+        studio_name TEXT NOT NULL,
+        loop TEXT NOT NULL,
+        depends TEXT NOT NULL,
+        latency_samples REAL NOT NULL,
+        jitter_samples REAL NOT NULL,
+        inverted INTEGER NOT NULL,
+        gain_db REAL NOT NULL,
+        purity REAL NOT NULL,
+        report TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX ping_by_loop ON ping(studio_name, loop, id);
+    ALTER TABLE print ADD COLUMN latency_samples REAL;
+    ALTER TABLE print ADD COLUMN offset_samples REAL;
+    ALTER TABLE print ADD COLUMN xruns INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE print ADD COLUMN finished TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,8 +21,11 @@ from .studio_table import (
 )
 
 SPEC_VERSION = 1
-HOST_APIS = ("ALSA", "ASIO", "AudioScience HPI", "Core Audio", "JACK Audio Connection Kit",
-             "MME", "OSS", "PulseAudio", "Windows DirectSound", "Windows WASAPI",
+# "simulated": no interface, the insert loops modelled (the embedded default).
+SIMULATED = "simulated"
+HOST_APIS = (SIMULATED, "ALSA", "ASIO", "AudioScience HPI", "Core Audio",
+             "JACK Audio Connection Kit", "MME", "OSS", "PulseAudio", "Windows DirectSound",
+             "Windows WASAPI",
              "Windows WDM-KS", "sndio")
 DIRECTIONS = ("output", "input")
 # Schemes whose units are not one physical connection, so several units may share one.
@@ -39,6 +42,16 @@ class Interface:
     device: str
     sample_rate: int
     buffer_frames: int
+
+    @property
+    def simulated(self) -> bool:
+        """No interface: the loops are modelled, their gear as set (see docs/audio.md)."""
+        return self.host_api == SIMULATED
+
+
+# A studio file with no [interface] table prints through the simulated insert loops.
+SIMULATED_INTERFACE = Interface(host_api=SIMULATED, device="simulated", sample_rate=48_000,
+                                buffer_frames=256)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +175,8 @@ def studio_from_document(document: dict[str, Any], path: Path | str) -> Studio:
     head = Table(path, "[studio] ", top.get("studio", is_table, "a [studio] table"))
     name = head.name("name")
     head.finish()
-    interface = _interface(path, top.get("interface", is_table, "an [interface] table"))
+    raw_interface = top.get("interface", is_table, "an [interface] table", None)
+    interface = SIMULATED_INTERFACE if raw_interface is None else _interface(path, raw_interface)
     loops = _loops(path, top.get("loop", is_list, "a list of [[loop]] tables", []))
     calibration = _calibration(path, top.get("calibration", is_list,
                                              "a list of [[calibration]] tables", []))
@@ -206,11 +220,12 @@ def _check_spec(path: Path, top: Table) -> None:
 
 def _interface(path: Path, raw: Any) -> Interface:
     table = Table(path, "[interface] ", raw)
+    host_api = table.get("host_api", lambda v: v in HOST_APIS, "one of " + ", ".join(HOST_APIS))
     interface = Interface(
-        host_api=table.get("host_api", lambda v: v in HOST_APIS,
-                           "one of " + ", ".join(HOST_APIS)),
+        host_api=host_api,
         device=table.get("device", lambda v: isinstance(v, str) and v.strip() != "",
-                         "the device's name as the host API lists it"),
+                         "the device's name as the host API lists it",
+                         SIMULATED if host_api == SIMULATED else ...),
         sample_rate=table.integer("sample_rate", 8_000, 768_000),
         buffer_frames=table.get("buffer_frames", lambda v: is_int(v) and 16 <= v <= 8192
                                 and v & (v - 1) == 0, "a power of two from 16 to 8192"),

@@ -53,6 +53,7 @@ def measure(stimulus: np.ndarray, response: np.ndarray, *, sample_rate: int) -> 
     The integer delay is the peak of the impulse response (the response divided by the
     stimulus over the sweep's band); the fraction is the slope of the phase of that band
     once the integer delay is taken out, weighted by the stimulus's energy.
+    Works for any stimulus with energy across the band: the sweep, or music.
     """
     x = np.asarray(stimulus, dtype=np.float64)
     y = np.asarray(response, dtype=np.float64)
@@ -73,10 +74,11 @@ def measure(stimulus: np.ndarray, response: np.ndarray, *, sample_rate: int) -> 
     # is linear in frequency, with slope -2π·fraction/fs.
     inverted = bool(h[peak] < 0)
     residual = H * np.exp(2j * np.pi * freqs * peak / sample_rate) * (-1.0 if inverted else 1.0)
-    f, w = freqs[band], weight[band]
-    ph = np.unwrap(np.angle(residual[band]))
-    f_mean, ph_mean = np.average(f, weights=w), np.average(ph, weights=w)
-    slope = np.sum(w * (f - f_mean) * (ph - ph_mean)) / np.sum(w * (f - f_mean) ** 2)
+    # The slope comes from the phase step between neighbouring bins (weighted by their
+    # energy), not from an unwrapped phase: one badly unwrapped quiet bin would tilt it all.
+    f, w, r = freqs[band], weight[band], residual[band]
+    steps = np.sum(np.sqrt(w[1:] * w[:-1]) * r[1:] * np.conj(r[:-1]))
+    slope = np.angle(steps) / (freqs[1] - freqs[0])
     fraction = -slope * sample_rate / (2 * np.pi)
     latency = peak + fraction
     gain = np.sqrt(np.sum(w * np.abs(H[band]) ** 2) / np.sum(w))

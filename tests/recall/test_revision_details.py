@@ -101,7 +101,7 @@ def test_rev_studio_attach_and_show_from_the_command_line(capsys, album: Library
 
 def test_a_studio_that_does_not_load_is_one_line(capsys, album: Library, tmp_path) -> None:
     bad = tmp_path / "studio.toml"
-    bad.write_text("spec = 1\n[studio]\nname = 'x'\n")
+    bad.write_text("spec = 1\n[studio]\nname = 'x'\ncolour = 'red'\n")
     code, _, err = run(capsys, "rev", "new", SONG, "--studio", str(bad),
                        "--library", str(album.path))
     assert code == 2 and str(bad) in err and err.count("\n") == 1
