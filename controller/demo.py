@@ -4,6 +4,7 @@ and notes, so that every part of Outboard has something real to show."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from devices.transport import MemoryTransport, parse_address
 from devices.transport.address import unit_address
 from devices.transport.base import Transport
 from recall.library import Library
-from recall.studio import Studio, load_studio
+from recall.records import Revision
+from recall.studio import Studio, Unit, load_studio
 
 from .chain import definitions
 from .recall_engine.plan import UnitPlan
@@ -30,9 +32,9 @@ MIX_SECONDS, MIX_RATE = 20.0, 48_000
 UNITS = (
     ("Finalizer", "tc-finalizer-96k", "emulated:?channel=1", "A"),
     ("System 6000", "tc-system-6000-faders", "emulated:?channel=2", "A"),
-    ("Serial EQ", "generic-serial-ascii", "emulated:", "B"),
-    ("Pultec", "pultec-eqp-1a", "manual:", "B"),
-    ("Stepped EQ", "stepped-mastering-eq", "manual:", "B"),
+    ("Serial EQ", "generic-serial-ascii", "emulated:", "A"),
+    ("Pultec", "pultec-eqp-1a", "manual:", "A"),
+    ("Stepped EQ", "stepped-mastering-eq", "manual:", "A"),
 )
 
 # Each song: its revision 1 settings, what revision 2 changed, and the conversation.
@@ -90,6 +92,21 @@ class DemoRack:
             self.units[unit.name] = EmulatedUnit(profile, address=Address(
                 channel=address.channel, device_id=address.device_id))
 
+    def unit_values(self, revision: Revision) -> Callable[[Unit], Mapping[str, float] | None]:
+        """What the simulated loop hears: an emulated unit as its state stands (what the last
+        recall left there), a manual one as the revision says it was set by hand."""
+
+        def values(unit: Unit) -> Mapping[str, float] | None:
+            chain_unit = next((c for c in revision.chain if c.unit == unit.name), None)
+            if chain_unit is None or chain_unit.bypassed:
+                return None
+            emulated = self.units.get(unit.name)
+            if emulated is None:
+                return chain_unit.settings
+            return {p.id: emulated.value(p.id) for p in emulated.profile.parameters}
+
+        return values
+
     def opener(self, plan: UnitPlan) -> Transport:
         """The recall engine's opener: the emulated unit standing in for ``plan``."""
         name = plan.studio_unit or plan.unit
@@ -100,15 +117,14 @@ class DemoRack:
 
 
 def studio_text() -> str:
-    text = ('# The demo studio: emulated units Outboard starts for itself.\nspec = 1\n'
-            '[studio]\nname = "Demo Room"\n[interface]\n'
-            'host_api = "JACK Audio Connection Kit"\ndevice = "system"\nsample_rate = 48000\n'
-            'buffer_frames = 256\n'
-            '[[loop]]\nname = "A"\noutputs = [3, 4]\ninputs = [3, 4]\n'
-            '[[loop]]\nname = "B"\noutputs = [5, 6]\ninputs = [5, 6]\n'
-            '[[calibration]]\ndirection = "output"\nchannels = [3, 4, 5, 6]\n'
+    text = ('# The demo studio: emulated units Outboard starts for itself, in one insert loop\n'
+            '# that Outboard simulates (no audio interface needed).\nspec = 1\n'
+            '[studio]\nname = "Demo Room"\n[interface]\nhost_api = "simulated"\n'
+            'sample_rate = 48000\nbuffer_frames = 256\n'
+            '[[loop]]\nname = "A"\noutputs = [1, 2]\ninputs = [1, 2]\n'
+            '[[calibration]]\ndirection = "output"\nchannels = [1, 2]\n'
             'dbfs_at_plus4_dbu = -18.0\n'
-            '[[calibration]]\ndirection = "input"\nchannels = [3, 4, 5, 6]\n'
+            '[[calibration]]\ndirection = "input"\nchannels = [1, 2]\n'
             'dbfs_at_plus4_dbu = -18.0\n')
     for name, profile, address, loop in UNITS:
         text += (f'[[unit]]\nname = "{name}"\nprofile = "{profile}"\naddress = "{address}"\n'

@@ -20,6 +20,8 @@ from . import (
     diff_cmd,
     library_cmd,
     measure_cmd,
+    print_cmd,
+    print_day_cmd,
     recall_cmd,
     sheet_cmd,
     studio_cmd,
@@ -54,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     archive_cmd.register(commands)
     recall_cmd.register(commands)
     audio_cmd.register(commands)
+    print_cmd.register(commands)
+    print_day_cmd.register(commands)
     demo = commands.add_parser(
         "demo", help="the app on a demo album and an emulated studio",
         description="Builds a demo library (an album of three songs with generated mixes, two "

@@ -1,0 +1,208 @@
+"""Printing a revision: choose its loop, ping the loop when its last ping is stale, enter the
+take in the ledger, print, measure the print and close the take with its figures."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from recall.files import files_folder
+from recall.library import Library
+from recall.records import Revision, Song
+from recall.studio import Studio, Unit
+from recall.takes import PingRecord, Take
+
+from .audio.loops import LoopSetup, loop_setup, stale_because
+from .audio.metadata import print_bext, print_ixml
+from .audio.pinger import REPEATS, LoopPing, ping_loop
+from .audio.printing import (
+    DEFAULT_OPTIONS,
+    PrintOptions,
+    PrintProgress,
+    PrintResult,
+    check_source,
+    outcome,
+    run_print,
+)
+from .errors import AudioError, InputError
+from .measure import measure_file, measurement_json
+from .sources import sha256_file
+
+
+@dataclass(frozen=True, slots=True)
+class PrintOutcome:
+    take: Take
+    result: PrintResult
+    ping: PingRecord
+    pinged: bool  # pinged for this print (the stored ping was missing or stale)
+    stale: tuple[str, ...]  # why the stored ping no longer held
+
+
+def choose_loop(studio: Studio, revision: Revision, loop: str | None) -> str:
+    """The loop a revision prints through: the one named, or the one its chain sits in."""
+    if loop is not None:
+        if loop not in {lp.name for lp in studio.loops}:
+            _no_loop(studio, loop)
+        return loop
+    used = []
+    for chain_unit in revision.chain:
+        unit = next((u for u in studio.units if u.name == chain_unit.unit), None)
+        if unit is not None and unit.loop is not None and unit.loop not in used:
+            used.append(unit.loop)
+    if len(used) == 1:
+        return used[0]
+    if not used:
+        if len(studio.loops) == 1:
+            return studio.loops[0].name
+        raise InputError(f"revision {revision.number}'s chain sits in none of studio "
+                         f"'{studio.name}''s loops; name one with --loop")
+    raise InputError(f"revision {revision.number}'s chain uses loops {', '.join(used)}; print "
+                     "one loop at a time with --loop, or patch them as one loop in the studio "
+                     "file")
+
+
+def _no_loop(studio: Studio, loop: str) -> None:
+    names = ", ".join(lp.name for lp in studio.loops) or "none"
+    raise InputError(f"studio '{studio.name}' has no loop '{loop}' (loops: {names})")
+
+
+def revision_values(revision: Revision) -> Callable[[Unit], Mapping[str, float] | None]:
+    """The gear set as the revision says: what the simulated loop models when no emulated
+    unit reports its own state. A unit the chain bypasses, or does not hold, is out."""
+
+    def values(unit: Unit) -> Mapping[str, float] | None:
+        for chain_unit in revision.chain:
+            if chain_unit.unit == unit.name:
+                return None if chain_unit.bypassed else chain_unit.settings
+        return None
+
+    return values
+
+
+def current_ping(library: Library, setup: LoopSetup) -> tuple[PingRecord | None, list[str]]:
+    """The loop's stored ping and why it is stale (empty: it holds; None: never pinged)."""
+    stored = library.latest_ping(setup.studio.name, setup.loop.name)
+    if stored is None:
+        return None, ["never pinged"]
+    return stored, stale_because(stored.depends, setup.depends)
+
+
+def store_ping(library: Library, setup: LoopSetup, ping: LoopPing) -> PingRecord:
+    return library.record_ping(
+        setup.studio.name, setup.loop.name, depends=ping.depends,
+        latency_samples=ping.latency_samples, jitter_samples=ping.jitter_samples,
+        inverted=ping.inverted, gain_db=ping.gain_db, purity=ping.purity,
+        report=ping.as_dict())
+
+
+def prints_folder(library_path: Path, song: Song) -> Path:
+    return files_folder(library_path) / "prints" / _safe(song.session_title)
+
+
+def take_file(song: Song, revision: int, take: int) -> str:
+    """A print's file name: track, title, revision and take, so it sorts and says what it is."""
+    return f"{song.position:02d} {_safe(song.title)} r{revision} t{take}.wav"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .") or "untitled"
+
+
+def print_revision(library: Library, library_path: Path, studio: Studio, song: str,
+                   number: int | None = None, *, loop: str | None = None,
+                   options: PrintOptions = DEFAULT_OPTIONS,
+                   unit_values: Callable[[Unit], Mapping[str, float] | None] | None = None,
+                   realtime: bool = False, ping_again: bool = False,
+                   repeats: int = REPEATS, abort: threading.Event | None = None,
+                   on_progress: Callable[[PrintProgress], None] | None = None,
+                   on_running: Callable[[], None] | None = None,
+                   on_ping: Callable[[list[str]], None] | None = None) -> PrintOutcome:
+    """Print a revision of ``song`` (its latest without ``number``) and log the take."""
+    owner = library.song(song)
+    revision = library.revision(owner.id, number)
+    if not owner.source_path:
+        raise InputError(f"song '{owner.name}' has no source mix; give one with "
+                         "outboard song set SONG --source FILE")
+    source = Path(owner.source_path)
+    loop_name = choose_loop(studio, revision, loop)
+    setup = loop_setup(studio, loop_name, unit_values=unit_values or revision_values(revision),
+                       realtime=realtime)
+    check_source(source, sample_rate=setup.sample_rate, channels=setup.channels,
+                 resample=options.resample, loop=loop_name).close()  # before any ping or take
+    stored, stale = current_ping(library, setup)
+    pinged = bool(stale) or ping_again
+    if pinged:
+        if on_ping is not None:
+            on_ping(stale if stale else ["asked to ping again"])
+        # Pinged with the gear bypassed, as a ping should be: a simulated loop bypasses it
+        # itself; real gear is the engineer's to bypass (a smeared ping says it was not).
+        bypassed = loop_setup(studio, loop_name, realtime=realtime)
+        ping = store_ping(library, setup, ping_loop(bypassed, repeats=repeats, abort=abort,
+                                                    on_running=on_running))
+    else:
+        assert stored is not None
+        ping = stored
+    take_number = library.next_take(owner.id, revision.number)
+    folder = prints_folder(library_path, owner)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = take_file(owner, revision.number, take_number)
+    destination = folder / name
+    if destination.exists():
+        raise InputError(f"{destination}: a file of that name is already there; move it away")
+    relative = destination.relative_to(files_folder(library_path)).as_posix()
+    source_info = {"path": str(source), "sha256": owner.source_sha256}
+    ping_info = {"id": ping.id, "latency_samples": ping.latency_samples,
+                 "jitter_samples": ping.jitter_samples, "inverted": ping.inverted,
+                 "gain_db": ping.gain_db, "smeared": ping.report.get("smeared", False),
+                 "created": ping.created}
+    base = {"loop": loop_name, "studio": studio.name, "ping": ping_info, "source": source_info,
+            "options": asdict(options)}
+    take = library.begin_take(owner.id, revision.number, path=relative,
+                              latency_samples=ping.latency_samples, metadata=base)
+    bext = print_bext(song=owner.name, revision=revision.number, take=take.take,
+                      loop=loop_name, sample_rate=setup.sample_rate, channels=setup.channels,
+                      subtype=options.subtype, reference=f"OUTBOARD-{take.id}",
+                      when=datetime.now())
+
+    def ixml(figures: dict[str, Any]) -> str:
+        return print_ixml(session=owner.session_title, song=owner.title,
+                          revision=revision.number, take=take.take, studio=studio,
+                          loop=setup.loop, ping=ping_info, outcome=figures, source=source_info)
+
+    try:
+        result = run_print(setup, source=source, destination=destination,
+                           latency_samples=ping.latency_samples, bext=bext, ixml=ixml,
+                           options=options, abort=abort, on_progress=on_progress,
+                           on_running=on_running)
+    except (AudioError, InputError) as err:
+        closed = _close_take(library, take, destination, base, {"state": "incomplete",
+                                                                "problems": [str(err)]}, 0)
+        raise type(err)(f"{err.message} (take {closed.take} kept as incomplete: "
+                        f"{destination})") from err
+    except KeyboardInterrupt:  # before the stream started: the take is still closed
+        _close_take(library, take, destination, base, {"state": "incomplete",
+                                                       "problems": ["stopped by hand"]}, 0)
+        raise
+    figures = outcome(result)
+    offset = None if result.alignment is None else result.alignment.offset_samples
+    closed = _close_take(library, take, destination, base, figures, len(result.xruns),
+                         state=result.state, offset=offset, measure=result.frames > 0)
+    return PrintOutcome(closed, result, ping, pinged, tuple(stale))
+
+
+def _close_take(library: Library, take: Take, destination: Path, base: dict[str, Any],
+                figures: dict[str, Any], xruns: int, *, state: str = "incomplete",
+                offset: float | None = None, measure: bool = False) -> Take:
+    metadata = dict(base, outcome=figures)
+    sha = None
+    if destination.is_file():
+        sha = sha256_file(destination)
+        if measure:
+            metadata["measurement"] = measurement_json(destination, measure_file(destination))
+    return library.finish_take(take.id, state=state, sha256=sha, offset_samples=offset,
+                               xruns=xruns, metadata=metadata)
