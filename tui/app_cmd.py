@@ -44,7 +44,7 @@ def run_demo_app(args: argparse.Namespace) -> int:
         raise InputError(f"{folder}: already holds a demo library; name an empty folder")
     path, studio = build_demo(folder, mixes=False)
     rack = DemoRack(studio)
-    make_app(AppContext(path, studio, opener=rack.opener, demo_folder=folder,
-                        prepare=lambda: write_mixes(folder, path))).run()
+    make_app(AppContext(path, studio, opener=rack.opener, unit_values=rack.unit_values,
+                        demo_folder=folder, prepare=lambda: write_mixes(folder, path))).run()
     print(f"The demo library stays in {folder}")
     return EXIT_OK

@@ -30,7 +30,7 @@ class Demo:
 
     def app(self) -> OutboardApp:
         return make_app(AppContext(self.library_path, self.studio, opener=self.rack.opener,
-                                   demo_folder=self.folder))
+                                   unit_values=self.rack.unit_values, demo_folder=self.folder))
 
 
 @pytest.fixture

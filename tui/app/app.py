@@ -1,5 +1,6 @@
-"""The Outboard app: screens for the library, the rack, recall, notes, diffs, measurement
-and sheets, switched from the keyboard; every blocking call in a worker; errors in a dialog."""
+"""The Outboard app: screens for the library, the rack, recall, notes, diffs, measurement,
+printing and sheets, switched from the keyboard; every blocking call in a worker; errors in a
+dialog."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .screens.diff import DiffScreen
 from .screens.library import LibraryScreen
 from .screens.measure import MeasureScreen
 from .screens.notes import NotesScreen
+from .screens.print import PrintScreen
 from .screens.rack import RackScreen
 from .screens.recall import RecallScreen
 from .screens.sheet import SheetScreen
@@ -26,11 +28,11 @@ from .screens.sheet import SheetScreen
 # The screens, by the name the keys, the palette and the tests use.
 SCREENS = {"library": LibraryScreen, "rack": RackScreen, "recall": RecallScreen,
            "notes": NotesScreen, "diff": DiffScreen, "measure": MeasureScreen,
-           "sheet": SheetScreen}
+           "print": PrintScreen, "sheet": SheetScreen}
 KEYS = {"library": "l", "rack": "r", "recall": "c", "notes": "n", "diff": "d",
-        "measure": "m", "sheet": "s"}
+        "measure": "m", "print": "p", "sheet": "s"}
 TITLES = {"library": "Library", "rack": "Rack", "recall": "Recall", "notes": "Notes",
-          "diff": "Diff", "measure": "Measure", "sheet": "Sheet"}
+          "diff": "Diff", "measure": "Measure", "print": "Print", "sheet": "Sheet"}
 
 
 class OutboardApp(App[None]):

@@ -11,7 +11,9 @@ from recall.library import Library
 from recall.studio import Studio
 
 if TYPE_CHECKING:
+    from controller.audio.loops import UnitValues
     from controller.recall_engine.engine import Opener
+    from recall.records import Revision
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class AppContext:
     demo_folder: Path | None = None
     # Work to do once the app has painted (the demo's mixes), in a worker.
     prepare: Callable[[], None] | None = None
+    # For a simulated loop: how its units are set for a revision, when something keeps
+    # their state (the demo's emulated rack: what the last recall left there).
+    unit_values: Callable[[Revision], UnitValues] | None = None
 
     def library(self) -> Library:
         return Library(self.library_path)
@@ -37,3 +42,8 @@ class AppContext:
         from controller.recall_engine.engine import open_port
 
         return open_port
+
+    def live_values(self, revision: Revision) -> UnitValues | None:
+        """How the simulated loop hears the units for ``revision``: as this context's rack
+        keeps them, or None (the print then models the revision's own values)."""
+        return None if self.unit_values is None else self.unit_values(revision)

@@ -21,6 +21,7 @@ with every action.
 | n | Notes | the conversation: reactions, flags and requests, open and addressed |
 | d | Diff | two revisions side by side, changes only |
 | m | Measure | loudness, true peak and range of the source mix, delivery targets |
+| p | Print | print the revision through its insert loop, with meters; the takes |
 | s | Sheet | export the recall sheet of a song or session |
 | t | | light or dark theme |
 | ? | | this help |
@@ -37,7 +38,8 @@ confirms a control, typing records what was actually set, s skips, q or Escape l
 
 On the Diff screen: [ and ] choose revision A, { and } revision B, w swaps them. On Notes:
 a adds a note, x marks one addressed or declined, o shows only the open ones. On Measure: g
-measures again. On Sheet: ctrl+s exports.
+measures again. On Print: P or Enter prints the revision, x or Escape stops the print (the
+partial file is kept, marked incomplete). On Sheet: ctrl+s exports.
 
 Escape closes this help.
 """
