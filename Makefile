@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/devices.py
 	$(BIN)/python benchmarks/recall.py
 	$(BIN)/python benchmarks/app.py
+	$(BIN)/python benchmarks/print.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

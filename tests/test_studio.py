@@ -216,9 +216,9 @@ BAD = [
     ("buffer too large", "buffer_frames = 256", "buffer_frames = 16384",
      "[interface] key 'buffer_frames' must be a power of two from 16 to 8192, got 16384"),
     ("unknown host API", 'host_api = "JACK Audio Connection Kit"', 'host_api = "JACK"',
-     "[interface] key 'host_api' must be one of simulated, ALSA, ASIO, AudioScience HPI, Core Audio, "
-     "JACK Audio Connection Kit, MME, OSS, PulseAudio, Windows DirectSound, Windows WASAPI, "
-     "Windows WDM-KS, sndio, got 'JACK'"),
+     "[interface] key 'host_api' must be one of simulated, ALSA, ASIO, AudioScience HPI, "
+     "Core Audio, JACK Audio Connection Kit, MME, OSS, PulseAudio, Windows DirectSound, "
+     "Windows WASAPI, Windows WDM-KS, sndio, got 'JACK'"),
     ("outputs and inputs differ", "inputs = [3, 4]", "inputs = [3]",
      "loop 'A': key 'inputs' lists 1 channel but 'outputs' lists 2 channels; a loop returns "
      "as many channels as it sends"),

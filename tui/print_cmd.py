@@ -197,9 +197,9 @@ def _print_summary(done: Any, studio: Studio) -> None:
               f" ({verdict})")
     measured = take.metadata.get("measurement") or {}
     if measured:
-        print(f"  loudness  {measured.get('integrated_lufs')} LUFS integrated, "
-              f"{measured.get('loudness_range_lu')} LU range, "
-              f"{measured.get('true_peak_dbtp')} dBTP")
+        print(f"  loudness  {_shown(measured.get('integrated_lufs'))} LUFS integrated, "
+              f"{_shown(measured.get('loudness_range_lu'))} LU range, "
+              f"{_shown(measured.get('true_peak_dbtp'))} dBTP true peak")
     for level in _levels_dbu(done, studio):
         dbu = "" if level["true_peak_dbu"] is None else f" = {level['true_peak_dbu']:+.1f} dBu"
         print(f"  input {level['input']}  true peak {level['true_peak_dbtp']} dBTP{dbu}")
@@ -207,6 +207,10 @@ def _print_summary(done: Any, studio: Studio) -> None:
         print(f"  xrun at {xrun.frame / result.sample_rate:.3f} s: {xrun.kind}")
     for problem in result.problems:
         print(f"  stopped: {problem}")
+
+
+def _shown(value: float | None) -> str:
+    return "-inf" if value is None else f"{value:.1f}"
 
 
 class LiveLine:

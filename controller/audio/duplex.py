@@ -19,6 +19,7 @@ from .ring import Ring
 MAX_BLOCK = 8192  # PortAudio may vary the callback's size; the studio file caps the buffer here
 MAX_EVENTS = 4096
 SWITCH_SECONDS = 0.0005
+CHUNK_FRAMES = 4096  # what the simulated loop models at a time when not paced
 
 # What can go wrong in a take, as the callback records it.
 INPUT_OVERFLOW = 1  # the interface dropped input frames (the driver's xrun)
@@ -71,22 +72,33 @@ class Transfer:
                     self._event(INPUT_OVERFLOW)
                 if status.output_underflow:
                     self._event(OUTPUT_UNDERFLOW)
-            out = self._out[:frames]
-            got = self.play.read_into(out)
-            if got < frames:
-                out[got:] = 0.0
-                if not self.play.closed:
-                    self._event(SOURCE_BEHIND)
+            out = self.pull(frames)
             for ring_channel, device_channel in enumerate(self.outputs):
                 outdata[:, device_channel] = out[:, ring_channel]
             returned = self._in[:frames]
             for ring_channel, device_channel in enumerate(self.inputs):
                 returned[:, ring_channel] = indata[:, device_channel]
-            if self.record.write(returned) < frames:
-                self._event(WRITER_BEHIND)
-            self.frames += frames
+            self.push(returned)
         except Exception as err:  # PortAudio would only print it: keep it for the engine
             self.error = err
+
+    def pull(self, frames: int) -> np.ndarray:
+        """The next ``frames`` to play (silence past the source's end), shape=(frames,
+        loop channels): a view of a buffer the next pull overwrites."""
+        out = self._out[:frames]
+        got = self.play.read_into(out)
+        if got < frames:
+            out[got:] = 0.0
+            if not self.play.closed:
+                self._event(SOURCE_BEHIND)
+        return out
+
+    def push(self, returned: np.ndarray) -> None:
+        """What came back while the last pull played, shape=(frames, loop channels)."""
+        frames = returned.shape[0]
+        if self.record.write(returned) < frames:
+            self._event(WRITER_BEHIND)
+        self.frames += frames
 
     def _event(self, kind: int) -> None:
         if self.event_count < MAX_EVENTS:
@@ -209,6 +221,9 @@ class SimulatedBackend(Backend):
 
     def run(self, transfer: Transfer, *, done: Callable[[], bool], abort: threading.Event,
             on_running: Callable[[], None] | None = None) -> None:
+        if not self.realtime and self._direct(transfer):
+            self._run_chunked(transfer, done=done, abort=abort, on_running=on_running)
+            return
         frames = self.blocksize
         outdata = np.zeros((frames, self.output_channels), dtype=np.float32)
         indata = np.zeros((frames, self.input_channels), dtype=np.float32)
@@ -235,6 +250,41 @@ class SimulatedBackend(Backend):
                 for column, channel in enumerate(patch.inputs):
                     indata[:, channel] += returned[:, column]
             blocks += 1
+
+
+    def _direct(self, transfer: Transfer) -> bool:
+        """Whether the one patch is exactly the transfer's loop (as loop_setup makes it)."""
+        return (len(self.patches) == 1 and self.patches[0].outputs == transfer.outputs
+                and self.patches[0].inputs == transfer.inputs)
+
+    def _run_chunked(self, transfer: Transfer, *, done: Callable[[], bool],
+                     abort: threading.Event, on_running: Callable[[], None] | None) -> None:
+        """Many blocks at a time, to the same samples as block by block: what a block plays
+        never depends on what came back, so the loop's model can take a run of blocks at
+        once and hand each block's return to the next block."""
+        loop = self.patches[0].loop
+        block = self.blocksize
+        largest = block * max(1, CHUNK_FRAMES // block)
+        carry = np.zeros((block, len(transfer.inputs)), dtype=np.float32)
+        returned = np.zeros((largest, len(transfer.inputs)), dtype=np.float32)
+        if on_running is not None:
+            on_running()
+        transfer.armed = True
+        while not (done() or abort.is_set()):
+            if transfer.error is not None:
+                raise AudioError(f"the audio callback failed: {transfer.error}")
+            play, record = transfer.play, transfer.record
+            ready = min(largest, record.space,
+                        largest if play.closed else play.available)
+            frames = ready - ready % block
+            if frames == 0:
+                time.sleep(0.0005)
+                continue
+            back = loop.process(transfer.pull(frames).astype(np.float64))
+            returned[:block] = carry
+            returned[block:frames] = back[:frames - block]
+            carry[:] = back[frames - block:]
+            transfer.push(returned[:frames])
 
 
 def _ready(transfer: Transfer, frames: int) -> bool:

@@ -29,6 +29,7 @@ from .ring import Ring
 from .wavfile import Bext, PrintWriter
 
 READ_FRAMES = 8192  # source frames read at a time
+PCM_24_TOP = np.float32(8_388_607 / 8_388_608)  # the largest 24-bit sample
 PLAY_RING_SECONDS = 2.0
 RECORD_RING_SECONDS = 4.0
 PROGRESS_HZ = 20  # live meter updates, within the 15-30 a display wants
@@ -284,6 +285,8 @@ def _drain(record: Ring, writer: PrintWriter, meter: LiveMeter, shared: _Shared,
                 continue
             if gain != 1.0:
                 keep = keep * np.float32(gain)
+            if writer.subtype == "PCM_24":  # the meters read what the file holds
+                keep = np.clip(keep, -1.0, PCM_24_TOP)
             writer.write(keep)
             meter.process(keep)
             _keep(window, keep, shared.written, window_start)
