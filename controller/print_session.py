@@ -1,5 +1,6 @@
 """Printing a revision: choose its loop, ping the loop when its last ping is stale, enter the
-take in the ledger, print, measure the print and close the take with its figures."""
+take in the ledger, print, measure the print and close the take with its figures, then
+fingerprint the chain for later verification."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from recall.records import Revision, Song
 from recall.studio import Studio, Unit
 from recall.takes import PingRecord, Take
 
+from .audio.fingerprint import Fingerprint, take_fingerprint
 from .audio.loops import LoopSetup, loop_setup, stale_because
 from .audio.metadata import print_bext, print_ixml
 from .audio.pinger import REPEATS, LoopPing, ping_loop
@@ -41,6 +43,7 @@ class PrintOutcome:
     ping: PingRecord
     pinged: bool  # pinged for this print (the stored ping was missing or stale)
     stale: tuple[str, ...]  # why the stored ping no longer held
+    fingerprint: Fingerprint | None = None  # the chain's, taken after the print
 
 
 def choose_loop(studio: Studio, revision: Revision, loop: str | None) -> str:
@@ -84,6 +87,28 @@ def revision_values(revision: Revision) -> Callable[[Unit], Mapping[str, float] 
     return values
 
 
+def recalled_values(library: Library, song: int, revision: Revision
+                    ) -> Callable[[Unit], Mapping[str, float] | None]:
+    """The gear as the last recall of the revision left it, where it says (a value set by
+    hand other than the revision's, a unit that read back something else); elsewhere as the
+    revision says. What a simulated loop models when nothing keeps the units' state."""
+    attempts = library.attempts(song, revision.number)
+    actual: dict[str, dict[str, float]] = {}
+    if attempts:
+        for outcome in attempts[-1].outcomes:
+            if outcome.actual is not None:
+                actual.setdefault(outcome.unit, {})[outcome.parameter] = outcome.actual
+    planned = revision_values(revision)
+
+    def values(unit: Unit) -> Mapping[str, float] | None:
+        settings = planned(unit)
+        if settings is None:
+            return None
+        return {**settings, **actual.get(unit.name, {})}
+
+    return values
+
+
 def current_ping(library: Library, setup: LoopSetup) -> tuple[PingRecord | None, list[str]]:
     """The loop's stored ping and why it is stale (empty: it holds; None: never pinged)."""
     stored = library.latest_ping(setup.studio.name, setup.loop.name)
@@ -121,8 +146,10 @@ def print_revision(library: Library, library_path: Path, studio: Studio, song: s
                    repeats: int = REPEATS, abort: threading.Event | None = None,
                    on_progress: Callable[[PrintProgress], None] | None = None,
                    on_running: Callable[[], None] | None = None,
-                   on_ping: Callable[[list[str]], None] | None = None) -> PrintOutcome:
-    """Print a revision of ``song`` (its latest without ``number``) and log the take."""
+                   on_ping: Callable[[list[str]], None] | None = None,
+                   fingerprint_after: bool = True) -> PrintOutcome:
+    """Print a revision of ``song`` (its latest without ``number``) and log the take; then
+    (``fingerprint_after``) sweep the chain and keep its fingerprint with the revision."""
     owner = library.song(song)
     revision = library.revision(owner.id, number)
     if not owner.source_path:
@@ -130,8 +157,8 @@ def print_revision(library: Library, library_path: Path, studio: Studio, song: s
                          "outboard song set SONG --source FILE")
     source = Path(owner.source_path)
     loop_name = choose_loop(studio, revision, loop)
-    setup = loop_setup(studio, loop_name, unit_values=unit_values or revision_values(revision),
-                       realtime=realtime)
+    setup = loop_setup(studio, loop_name, realtime=realtime,
+                       unit_values=unit_values or recalled_values(library, owner.id, revision))
     check_source(source, sample_rate=setup.sample_rate, channels=setup.channels,
                  resample=options.resample, loop=loop_name).close()  # before any ping or take
     stored, stale = current_ping(library, setup)
@@ -192,7 +219,12 @@ def print_revision(library: Library, library_path: Path, studio: Studio, song: s
     offset = None if result.alignment is None else result.alignment.offset_samples
     closed = _close_take(library, take, destination, base, figures, len(result.xruns),
                          state=result.state, offset=offset, measure=result.frames > 0)
-    return PrintOutcome(closed, result, ping, pinged, tuple(stale))
+    fingerprint = None
+    if fingerprint_after and result.complete and not (abort and abort.is_set()):
+        fingerprint = take_fingerprint(setup, abort=abort, on_running=on_running)
+        library.record_fingerprint(owner.id, revision.number, loop=loop_name,
+                                   document=fingerprint.as_dict())
+    return PrintOutcome(closed, result, ping, pinged, tuple(stale), fingerprint)
 
 
 def _close_take(library: Library, take: Take, destination: Path, base: dict[str, Any],

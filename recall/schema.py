@@ -202,6 +202,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE print ADD COLUMN xruns INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE print ADD COLUMN finished TEXT;
     """,
+    # 6: the chain's fingerprint (its response at a few levels), taken when a revision is
+    # printed and measured again to verify a recall.
+    """
+    CREATE TABLE fingerprint (
+        id INTEGER PRIMARY KEY,
+        revision_id INTEGER NOT NULL REFERENCES revision(id) ON DELETE CASCADE,
+        loop TEXT NOT NULL,
+        document TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX fingerprint_by_revision ON fingerprint(revision_id, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

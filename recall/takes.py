@@ -52,8 +52,43 @@ class Take:
     finished: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredFingerprint:
+    id: int
+    revision_number: int
+    loop: str
+    document: dict[str, Any]
+    created: str
+
+
 class TakesMixin:
-    """Pings and takes; mixed into :class:`recall.library.Library`."""
+    """Pings, takes and fingerprints; mixed into :class:`recall.library.Library`."""
+
+    def record_fingerprint(self: Library, song: str | int, number: int, *, loop: str,
+                           document: dict[str, Any]) -> StoredFingerprint:
+        owner = self.song(song)
+        with self.store.write() as db:
+            row = self._revision_row(db, owner.id, number)
+            db.execute("INSERT INTO fingerprint (revision_id, loop, document, created)"
+                       " VALUES (?, ?, ?, ?)", (row["id"], loop, json.dumps(document), now()))
+        found = self.latest_fingerprint(owner.id, number)
+        assert found is not None
+        return found
+
+    def latest_fingerprint(self: Library, song: str | int, number: int
+                           ) -> StoredFingerprint | None:
+        """The revision's newest fingerprint, if it has one."""
+        owner = self.song(song)
+        with self.store.read() as db:
+            row = db.execute(
+                "SELECT fingerprint.*, revision.number FROM fingerprint JOIN revision ON"
+                " revision.id = fingerprint.revision_id WHERE revision.song_id = ? AND"
+                " revision.number = ? ORDER BY fingerprint.id DESC LIMIT 1",
+                (owner.id, number)).fetchone()
+        if row is None:
+            return None
+        return StoredFingerprint(row["id"], row["number"], row["loop"],
+                                 json.loads(row["document"]), row["created"])
 
     def record_ping(self: Library, studio_name: str, loop: str, *, depends: dict[str, Any],
                     latency_samples: float, jitter_samples: float, inverted: bool,

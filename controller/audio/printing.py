@@ -46,6 +46,7 @@ class PrintOptions:
     header_refresh_frames: int | None = None  # for tests; default one second
     # How long the writer may stall (a slow disk) before returned audio is lost.
     record_ring_seconds: float = RECORD_RING_SECONDS
+    excerpt: tuple[float, float] | None = None  # (start, seconds) of the source, not all of it
 
 
 DEFAULT_OPTIONS = PrintOptions()
@@ -147,7 +148,11 @@ def run_print(setup: LoopSetup, *, source: Path, destination: Path, latency_samp
     pre = int(round(options.pre_roll_seconds * rate))
     shift = pre + int(round(latency_samples))
     tail = int(round(options.tail_seconds * rate))
-    expected = int(round(mix.frames * rate / mix.samplerate))
+    first, count = 0, mix.frames
+    if options.excerpt is not None:
+        first = min(mix.frames, max(0, int(round(options.excerpt[0] * mix.samplerate))))
+        count = min(mix.frames - first, int(round(options.excerpt[1] * mix.samplerate)))
+    expected = int(round(count * rate / mix.samplerate))
     check_start = max(0, expected // 2 - CHECK_FRAMES // 2)
     play = Ring(frames=int(PLAY_RING_SECONDS * rate), channels=channels)
     record = Ring(frames=max(int(options.record_ring_seconds * rate), 4 * READ_FRAMES),
@@ -158,7 +163,8 @@ def run_print(setup: LoopSetup, *, source: Path, destination: Path, latency_samp
                          header_refresh_frames=options.header_refresh_frames)
     meter = LiveMeter(sample_rate=rate, channels=channels)
     feeder = threading.Thread(target=_feed, name="outboard-print-feed", daemon=True, args=(
-        mix, play, shared, pre, 10 ** (loop.send_trim_db / 20), rate, check_start))
+        mix, (first, count), play, shared, pre, 10 ** (loop.send_trim_db / 20), rate,
+        check_start))
     drain = threading.Thread(target=_drain, name="outboard-print-write", daemon=True, args=(
         record, writer, meter, shared, shift, tail, 10 ** (loop.return_trim_db / 20), rate,
         check_start, expected + tail, on_progress, transfer))
@@ -211,10 +217,14 @@ def _done(shared: _Shared, shift: int, tail: int) -> bool:
     return shared.fed_frames is not None and shared.written >= shared.fed_frames + tail
 
 
-def _feed(mix: sf.SoundFile, play: Ring, shared: _Shared, pre: int, gain: float, rate: int,
-          check_start: int) -> None:
-    """The feeder thread: pre-roll silence, then the source, into the play ring."""
+def _feed(mix: sf.SoundFile, span: tuple[int, int], play: Ring, shared: _Shared, pre: int,
+          gain: float, rate: int, check_start: int) -> None:
+    """The feeder thread: pre-roll silence, then the source (``span``: its first frame and
+    how many), into the play ring."""
     try:
+        first, remaining = span
+        if first:
+            mix.seek(first)
         resampler = None
         if mix.samplerate != rate:
             import soxr
@@ -225,8 +235,10 @@ def _feed(mix: sf.SoundFile, play: Ring, shared: _Shared, pre: int, gain: float,
         fed = 0
         window = np.zeros((CHECK_FRAMES, mix.channels), dtype=np.float32)
         while not shared.abort.is_set():
-            block = mix.read(READ_FRAMES, dtype="float32", always_2d=True)
-            last = block.shape[0] < READ_FRAMES
+            want = min(READ_FRAMES, remaining)
+            block = mix.read(want, dtype="float32", always_2d=True)
+            remaining -= block.shape[0]
+            last = block.shape[0] < want or remaining <= 0
             if resampler is not None:
                 block = resampler.resample_chunk(block, last=last)
             if gain != 1.0:
