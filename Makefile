@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/recall.py
 	$(BIN)/python benchmarks/app.py
 	$(BIN)/python benchmarks/print.py
+	$(BIN)/python benchmarks/compare.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

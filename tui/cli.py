@@ -16,6 +16,7 @@ from . import (
     app_cmd,
     archive_cmd,
     audio_cmd,
+    compare_cmd,
     devices_cmd,
     diff_cmd,
     library_cmd,
@@ -23,8 +24,10 @@ from . import (
     print_cmd,
     print_day_cmd,
     recall_cmd,
+    report_cmd,
     sheet_cmd,
     studio_cmd,
+    verify_cmd,
 )
 
 
@@ -48,16 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $OUTBOARD_STUDIO)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     measure_cmd.register(commands)
+    compare_cmd.register(commands)
     devices_cmd.register(commands)
     studio_cmd.register(commands)
     library_cmd.register(commands)
     diff_cmd.register(commands)
     sheet_cmd.register(commands)
+    report_cmd.register(commands)
     archive_cmd.register(commands)
     recall_cmd.register(commands)
     audio_cmd.register(commands)
     print_cmd.register(commands)
     print_day_cmd.register(commands)
+    verify_cmd.register(commands)
     demo = commands.add_parser(
         "demo", help="the app on a demo album and an emulated studio",
         description="Builds a demo library (an album of three songs with generated mixes, two "

@@ -58,6 +58,8 @@ def register(commands: Any) -> None:
                           help="ping the loop first even if the last ping still holds")
     printing.add_argument("--realtime", action="store_true", help="with the simulated loop: "
                           "run at real time, as an interface does (default: faster)")
+    printing.add_argument("--no-fingerprint", action="store_true", help="skip the chain's "
+                          "fingerprint after the print (sweeps at three levels, a few seconds)")
     _common(printing)
     printing.set_defaults(handler=run_print_command)
 
@@ -141,6 +143,7 @@ def run_print_command(args: argparse.Namespace) -> int:
         done = print_revision(
             library, library_path(args.library), studio, args.song, args.rev, loop=args.loop,
             options=options, realtime=args.realtime, ping_again=args.ping,
+            fingerprint_after=not args.no_fingerprint,
             on_progress=live.show if live else None,
             on_ping=lambda why: print(f"outboard: pinging the loop first ({'; '.join(why)})",
                                       file=sys.stderr))
@@ -162,7 +165,8 @@ def _print_json(done: Any, studio: Studio) -> dict[str, Any]:
             "pinged": done.pinged, "stale_because": list(done.stale),
             "ping": take.metadata.get("ping"), "outcome": take.metadata.get("outcome"),
             "measurement": take.metadata.get("measurement"),
-            "levels_dbu": _levels_dbu(done, studio), "seconds": round(done.result.seconds, 3)}
+            "levels_dbu": _levels_dbu(done, studio), "seconds": round(done.result.seconds, 3),
+            "fingerprint": done.fingerprint is not None}
 
 
 def _levels_dbu(done: Any, studio: Studio) -> list[dict[str, Any]]:
@@ -207,6 +211,10 @@ def _print_summary(done: Any, studio: Studio) -> None:
         print(f"  xrun at {xrun.frame / result.sample_rate:.3f} s: {xrun.kind}")
     for problem in result.problems:
         print(f"  stopped: {problem}")
+    if done.fingerprint is not None:
+        fp = done.fingerprint
+        print(f"  fingerprint of the chain kept: {len(fp.centres_hz)} bands at "
+              f"{', '.join(f'{level:g}' for level in fp.levels_dbfs)} dBFS")
 
 
 def _shown(value: float | None) -> str:

@@ -1,6 +1,6 @@
 """The Outboard app: screens for the library, the rack, recall, notes, diffs, measurement,
-printing and sheets, switched from the keyboard; every blocking call in a worker; errors in a
-dialog."""
+printing, comparing and verifying prints, and sheets, switched from the keyboard; every
+blocking call in a worker; errors in a dialog."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from .context import AppContext
 from .errors import ErrorDialog, describe
 from .screens.base import OutboardScreen
+from .screens.compare import CompareScreen
 from .screens.diff import DiffScreen
 from .screens.library import LibraryScreen
 from .screens.measure import MeasureScreen
@@ -24,15 +25,18 @@ from .screens.print import PrintScreen
 from .screens.rack import RackScreen
 from .screens.recall import RecallScreen
 from .screens.sheet import SheetScreen
+from .screens.verify import VerifyScreen
 
 # The screens, by the name the keys, the palette and the tests use.
 SCREENS = {"library": LibraryScreen, "rack": RackScreen, "recall": RecallScreen,
            "notes": NotesScreen, "diff": DiffScreen, "measure": MeasureScreen,
-           "print": PrintScreen, "sheet": SheetScreen}
+           "print": PrintScreen, "compare": CompareScreen, "verify": VerifyScreen,
+           "sheet": SheetScreen}
 KEYS = {"library": "l", "rack": "r", "recall": "c", "notes": "n", "diff": "d",
-        "measure": "m", "print": "p", "sheet": "s"}
+        "measure": "m", "print": "p", "compare": "o", "verify": "v", "sheet": "s"}
 TITLES = {"library": "Library", "rack": "Rack", "recall": "Recall", "notes": "Notes",
-          "diff": "Diff", "measure": "Measure", "print": "Print", "sheet": "Sheet"}
+          "diff": "Diff", "measure": "Measure", "print": "Print", "compare": "Compare",
+          "verify": "Verify", "sheet": "Sheet"}
 
 
 class OutboardApp(App[None]):

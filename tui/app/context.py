@@ -43,6 +43,22 @@ class AppContext:
 
         return open_port
 
+    def heard_values(self, library: Library, revision: Revision) -> UnitValues | None:
+        """How the simulated loop hears the units: as this context's rack keeps them, and a
+        unit set by hand as the revision's last recall recorded it (what was typed in the
+        checklist). None without a rack: the engine then models the last recall itself."""
+        from controller.print_session import recalled_values
+
+        live = self.live_values(revision)
+        if live is None:
+            return None
+        recalled = recalled_values(library, revision.song_id, revision)
+
+        def values(unit: Any) -> Any:
+            return recalled(unit) if unit.scheme == "manual" else live(unit)
+
+        return values
+
     def live_values(self, revision: Revision) -> UnitValues | None:
         """How the simulated loop hears the units for ``revision``: as this context's rack
         keeps them, or None (the print then models the revision's own values)."""

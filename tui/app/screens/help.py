@@ -22,6 +22,8 @@ with every action.
 | d | Diff | two revisions side by side, changes only |
 | m | Measure | loudness, true peak and range of the source mix, delivery targets |
 | p | Print | print the revision through its insert loop, with meters; the takes |
+| o | Compare | null two prints of the song against each other: what differs |
+| v | Verify | does the gear sound like the revision? fingerprint or null check |
 | s | Sheet | export the recall sheet of a song or session |
 | t | | light or dark theme |
 | ? | | this help |
@@ -39,7 +41,13 @@ confirms a control, typing records what was actually set, s skips, q or Escape l
 On the Diff screen: [ and ] choose revision A, { and } revision B, w swaps them. On Notes:
 a adds a note, x marks one addressed or declined, o shows only the open ones. On Measure: g
 measures again. On Print: P or Enter prints the revision, x or Escape stops the print (the
-partial file is kept, marked incomplete). On Sheet: ctrl+s exports.
+partial file is kept, marked incomplete), e exports the artist's report of the revision
+as HTML. On Compare: a and b make the take under the cursor A or B, w swaps them, Enter
+compares. On Verify: f checks the chain's fingerprint, n or Enter nulls a 10 s excerpt
+against the print. On Sheet: ctrl+s exports.
+
+A screen's own key comes first: on the Rack v starts a new revision, on Notes o shows the
+open notes, on Verify n runs the null check; from those, ctrl+p reaches the other screen.
 
 Escape closes this help.
 """

@@ -1,5 +1,6 @@
 """The Print screen: the open revision printed through its insert loop. It shows the loop and
-its ping, the song's takes; P prints with live meters, x stops, and the verdict follows."""
+its ping, the song's takes; P prints with live meters, x stops, and the verdict follows; e
+exports the artist's report of the revision."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -20,9 +22,12 @@ from controller.audio.loops import loop_setup
 from controller.audio.printing import PrintProgress
 from controller.errors import OutboardError
 from controller.print_session import PrintOutcome, choose_loop, current_ping, print_revision
+from controller.report import song_report
+from controller.report_render import render
 from recall.library import Library
 from recall.studio import Studio
 from recall.takes import PingRecord, Take
+from tui.report_cmd import _file_name, write_atomically
 
 from ..widgets.keybar import KeyBar
 from ..widgets.meters import MeterChannel, PrintMeters, clock
@@ -141,7 +146,8 @@ class PrintScreen(OutboardScreen):
     BINDINGS = [Binding("P", "start", "Start print"),
                 Binding("enter", "start", "Start print", show=False, priority=True),
                 Binding("x", "stop", "Stop print"),
-                Binding("escape", "stop", "Stop print", show=False)]
+                Binding("escape", "stop", "Stop print", show=False),
+                Binding("e", "export_report", "Export report")]
     DEFAULT_CSS = """
     PrintScreen #print-verdict { height: auto; padding: 0 1; border: round $primary;
                                  display: none; }
@@ -167,6 +173,10 @@ class PrintScreen(OutboardScreen):
     class Done(Message, bubble=False):
         outcome: PrintOutcome
         takes: tuple[Take, ...]
+
+    @dataclass
+    class Exported(Message, bubble=False):
+        target: Path
 
     def __init__(self) -> None:
         super().__init__()
@@ -254,6 +264,8 @@ class PrintScreen(OutboardScreen):
             return not self.printing and self.view is not None and self.view.loop is not None
         if action == "stop":
             return self.printing
+        if action == "export_report":
+            return self.outboard.song is not None
         return True
 
     def action_start(self) -> None:
@@ -287,7 +299,7 @@ class PrintScreen(OutboardScreen):
             revision = library.revision(library.song(song).id, number)
             outcome = print_revision(
                 library, self.context.library_path, self.context.studio, song, number,
-                unit_values=self.context.live_values(revision), abort=abort,
+                unit_values=self.context.heard_values(library, revision), abort=abort,
                 on_progress=progress, on_ping=lambda why: self.post_message(
                     self.Pinging(tuple(why))))
             takes = tuple(sorted(library.takes(outcome.take.song_id), key=lambda t: t.id,
@@ -326,12 +338,38 @@ class PrintScreen(OutboardScreen):
             self.show_view(replace(self.view, takes=event.takes, ping=event.outcome.ping,
                                    stale=()), status)
 
+    # ------------------------------------------------------------------ the report
+    def action_export_report(self) -> None:
+        if self.outboard.song is None:
+            return
+        song, number = ((self.view.song, self.view.revision) if self.view is not None
+                        else (self.outboard.song, self.outboard.revision))
+        self.show_status("Writing the artist's report…")
+        self.export_report(song, number, self.context.demo_folder or Path.cwd())
+
+    @work(thread=True, exit_on_error=False, group="print-report")
+    def export_report(self, song: str, number: int | None, folder: Path) -> None:
+        """The song's report (the revision against its parent) as one HTML page in
+        ``folder``, named as `outboard report` names it, written whole or not at all."""
+        with self.context.library() as library:
+            report = song_report(library, song, number)
+        target = folder / f"{_file_name(report.song.title)}.html"
+        write_atomically(target, render(report, "html", name=target.stem).text.encode())
+        self.post_message(self.Exported(target))
+
+    @on(Exported)
+    def exported(self, event: Exported) -> None:
+        self.show_status(f"Wrote the artist's report to {event.target}")
+        self.notify(f"Wrote {event.target.name}")
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Put the screen right after a failure; the base shows the error. A print stopped by
         hand during its ping is said on the status line instead of in a dialog."""
         if event.state != WorkerState.ERROR:
             return
-        if event.worker.group == "print-view":
+        if event.worker.group == "print-report":
+            self.show_status("No report written: see the message.")
+        elif event.worker.group == "print-view":
             self.load_failed = True
             self.show_status("The revision could not be loaded: see the message.")
         elif event.worker.group == "print-run":
