@@ -6,16 +6,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 from controller.errors import EXIT_CHECK_FAILED, EXIT_OK, InputError
-from recall.errors import StudioError
-from recall.studio import InsertLoop, Studio, load_studio
+from recall.studio import InsertLoop, Studio
 
 from .library_access import emit, open_library
-from .studio_cmd import ENVIRONMENT as STUDIO_ENVIRONMENT
-from .studio_cmd import studio_file
+from .recall_cmd import common_options, studio_option
 
 
 def register(commands: Any) -> None:
@@ -30,7 +27,7 @@ def register(commands: Any) -> None:
     ping.add_argument("loop", metavar="LOOP", help="the loop's name in the studio file")
     ping.add_argument("--repeat", type=int, default=5, metavar="N",
                       help="sweeps per channel (default 5)")
-    _common(ping)
+    common_options(ping)
     ping.set_defaults(handler=run_ping)
 
     printing = commands.add_parser(
@@ -60,22 +57,8 @@ def register(commands: Any) -> None:
                           "run at real time, as an interface does (default: faster)")
     printing.add_argument("--no-fingerprint", action="store_true", help="skip the chain's "
                           "fingerprint after the print (sweeps at three levels, a few seconds)")
-    _common(printing)
+    common_options(printing)
     printing.set_defaults(handler=run_print_command)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--studio", metavar="FILE", type=Path,
-                        help=f"the studio file (default: ${STUDIO_ENVIRONMENT})")
-    parser.add_argument("--library", metavar="PATH", help="the library file")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-
-
-def _studio(args: argparse.Namespace) -> Studio:
-    try:
-        return load_studio(studio_file(args.studio, "check", option=True))
-    except StudioError as err:
-        raise InputError(err.message, title=err.title) from err
 
 
 def _number(value: float | None, digits: int = 2) -> float | None:
@@ -92,7 +75,7 @@ def run_ping(args: argparse.Namespace) -> int:
 
     if args.repeat < 1:
         raise InputError(f"--repeat {args.repeat}: give at least 1")
-    studio = _studio(args)
+    studio = studio_option(args)
     with open_library(args) as library:
         setup = loop_setup(studio, args.loop)
         ping = ping_loop(setup, repeats=args.repeat)
@@ -135,7 +118,7 @@ def run_print_command(args: argparse.Namespace) -> int:
 
     if args.pre_roll < 0 or args.tail < 0:
         raise InputError("--pre-roll and --tail take seconds of 0 or more")
-    studio = _studio(args)
+    studio = studio_option(args)
     options = PrintOptions(pre_roll_seconds=args.pre_roll, tail_seconds=args.tail,
                            subtype="FLOAT" if args.float else "PCM_24", resample=args.resample)
     live = LiveLine(sys.stderr) if sys.stderr.isatty() and not args.json else None

@@ -12,8 +12,8 @@ from controller.errors import EXIT_CHECK_FAILED, EXIT_OK, InputError
 from controller.recall_engine.session import EXIT_CODES
 
 from .library_access import emit, open_library
-from .print_cmd import LiveLine, _studio
-from .recall_cmd import report_lines, walk
+from .print_cmd import LiveLine
+from .recall_cmd import report_lines, studio_option, walk
 from .studio_cmd import ENVIRONMENT as STUDIO_ENVIRONMENT
 
 
@@ -47,7 +47,7 @@ def run_print_day(args: argparse.Namespace) -> int:
     from controller.print_day import plan_day, recall_step
     from controller.print_session import print_revision
 
-    studio = _studio(args)
+    studio = studio_option(args)
     options = PrintOptions(subtype="FLOAT" if args.float else "PCM_24", resample=args.resample)
     with open_library(args) as library:
         steps = plan_day(library, args.session)

@@ -41,7 +41,7 @@ def register(commands: Any) -> None:
     recall.add_argument("words", nargs="+", metavar="SONG",
                         help='"Session/Song" (or "log SONG" for the attempts so far)')
     recall.add_argument("--rev", type=int, metavar="N", help="the revision (default: latest)")
-    _common(recall)
+    common_options(recall)
     recall.add_argument("--dry-run", action="store_true",
                         help="print the plan and send nothing")
     recall.add_argument("--resume", action="store_true",
@@ -56,18 +56,18 @@ def register(commands: Any) -> None:
         "revision from the latest (or --rev N) with what they say; the rest stays as it was.")
     grab.add_argument("song", help='"Session/Song", or the song id')
     grab.add_argument("--rev", type=int, metavar="N", help="the revision to start from")
-    _common(grab)
+    common_options(grab)
     grab.set_defaults(handler=run_capture)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--studio", metavar="FILE", type=Path,
                         help=f"the studio file (default: ${STUDIO_ENVIRONMENT})")
     parser.add_argument("--library", metavar="PATH", help="the library file")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _studio(args: argparse.Namespace, action: str) -> Studio:
+def studio_option(args: argparse.Namespace, action: str = "check") -> Studio:
     try:
         return load_studio(studio_file(args.studio, action, option=True))
     except StudioError as err:
@@ -83,7 +83,7 @@ def run_recall(args: argparse.Namespace) -> int:
     if len(args.words) != 1:
         raise InputError(f"recall takes one song, got {len(args.words)} words: "
                          f"{' '.join(args.words)} (quote a name with spaces)")
-    studio = _studio(args, "check")
+    studio = studio_option(args)
     with open_library(args) as library:
         plan = plan_for(library, args.words[0], studio, args.rev)
         if args.dry_run:
@@ -263,7 +263,7 @@ def run_log(args: argparse.Namespace, song: str) -> int:
 
 
 def run_capture(args: argparse.Namespace) -> int:
-    studio = _studio(args, "check")
+    studio = studio_option(args)
     with open_library(args) as library:
         revision, captured = capture(library, args.song, studio, number=args.rev)
         name = library.song(revision.song_id).name

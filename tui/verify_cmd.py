@@ -11,7 +11,7 @@ from typing import Any
 from controller.errors import EXIT_CHECK_FAILED, EXIT_OK, InputError
 
 from .library_access import emit, open_library
-from .print_cmd import _studio
+from .recall_cmd import studio_option
 from .studio_cmd import ENVIRONMENT as STUDIO_ENVIRONMENT
 
 
@@ -60,7 +60,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     if args.seconds is not None and args.seconds <= 0:
         raise InputError(f"--seconds {args.seconds:g}: give a length above 0")
-    studio = _studio(args)
+    studio = studio_option(args)
     with open_library(args) as library:
         if args.fingerprint:
             threshold = FINGERPRINT_THRESHOLD_DB if args.threshold is None else args.threshold

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import AudioError
-from .duplex import Transfer
-from .loops import LoopSetup
-from .ring import Ring
+from .loops import LoopSetup, play_and_record
 
 LEVELS_DBFS = (-30.0, -18.0, -6.0)  # quiet, at the studio's alignment level, and loud
 LOW_HZ = 25.0
@@ -85,17 +82,8 @@ def take_fingerprint(setup: LoopSetup, *, levels: Sequence[float] = LEVELS_DBFS,
     program = np.zeros((total, channels), dtype=np.float32)
     for k, stimulus in enumerate(sweeps):
         program[pre + k * slot: pre + k * slot + stimulus.size] = stimulus[:, None]
-    play = Ring(frames=total, channels=channels)
-    play.write(program)
-    play.close()
-    record = Ring(frames=total + 2 * setup.backend.blocksize, channels=channels)
-    transfer = Transfer(outputs=setup.outputs, inputs=setup.inputs, play=play, record=record)
-    setup.backend.run(transfer, done=lambda: record.available >= total,
-                      abort=abort or threading.Event(), on_running=on_running)
-    if record.available < total:
-        raise AudioError(f"fingerprint of loop '{setup.loop.name}' stopped before it finished")
-    returned = np.zeros((record.available, channels), dtype=np.float32)
-    record.read_into(returned)
+    returned = play_and_record(setup, program, what="fingerprint", quiet_frames=pre, abort=abort,
+                               on_running=on_running)
     mono = returned.astype(np.float64).mean(axis=1)
     centres = band_centres(rate)
     rows = []

@@ -4,14 +4,26 @@ depends on."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from recall.studio import InsertLoop, Studio, Unit
 
-from ..errors import InputError
-from .duplex import MAX_BLOCK, Backend, PortAudioBackend, SimulatedBackend, SimulatedPatch
+from ..errors import AudioError, InputError
+from .duplex import (
+    MAX_BLOCK,
+    Backend,
+    PortAudioBackend,
+    SimulatedBackend,
+    SimulatedPatch,
+    Transfer,
+    Xrun,
+)
+from .ring import Ring
 
 # The simulated interface's converters: a round trip of about 1.3 ms at 48 kHz, fractional
 # as real converters' filters are, and a noise floor near a good converter's.
@@ -122,3 +134,42 @@ def simulated_loop(studio: Studio, loop: InsertLoop, *, unit_values: UnitValues 
                                   noise_floor_dbfs=SIMULATED_NOISE_DBFS)
     return AnalogLoop(ChainModel(models), character, sample_rate=studio.sample_rate,
                       channels=len(loop.outputs))
+
+
+def play_and_record(setup: LoopSetup, program: np.ndarray, *, what: str, quiet_frames: int,
+                    abort: threading.Event | None = None,
+                    on_running: Callable[[], None] | None = None,
+                    attempts: int = 3) -> np.ndarray:
+    """Play ``program`` (shape=(frames, loop channels)) out of the loop and return what came
+    back over the same frames, in one full-duplex stream: for short measurements (a ping,
+    a fingerprint) that fit in memory. ``what`` names the measurement in an error.
+
+    An xrun after the first ``quiet_frames`` (the silence before the stimulus) may have
+    shifted the return against the program: the measurement is made again, up to
+    ``attempts`` times, and refused if it never runs clean."""
+    for _ in range(attempts):
+        returned, xruns = _play_and_record_once(setup, program, what=what, abort=abort,
+                                                on_running=on_running)
+        if not any(x.frame >= quiet_frames for x in xruns) or (abort and abort.is_set()):
+            return returned
+    raise AudioError(f"{what} of loop '{setup.loop.name}': the stream dropped audio (xruns) "
+                     f"in each of {attempts} attempts; lower the load or raise buffer_frames")
+
+
+def _play_and_record_once(setup: LoopSetup, program: np.ndarray, *, what: str,
+                          abort: threading.Event | None,
+                          on_running: Callable[[], None] | None
+                          ) -> tuple[np.ndarray, tuple[Xrun, ...]]:
+    total = program.shape[0]
+    play = Ring(frames=total, channels=setup.channels)
+    play.write(program.astype(np.float32))
+    play.close()
+    record = Ring(frames=total + 2 * setup.backend.blocksize, channels=setup.channels)
+    transfer = Transfer(outputs=setup.outputs, inputs=setup.inputs, play=play, record=record)
+    setup.backend.run(transfer, done=lambda: record.available >= total,
+                      abort=abort or threading.Event(), on_running=on_running)
+    if record.available < total:
+        raise AudioError(f"{what} of loop '{setup.loop.name}' stopped before it finished")
+    returned = np.zeros((record.available, setup.channels), dtype=np.float32)
+    record.read_into(returned)
+    return returned[:total], transfer.xruns()

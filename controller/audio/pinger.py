@@ -11,10 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError
-from .duplex import Transfer
-from .loops import LoopSetup
+from .loops import LoopSetup, play_and_record
 from .ping import SWEEP_SECONDS, PingResult, measure, sweep
-from .ring import Ring
 
 REPEATS = 5
 PRE_ROLL_SECONDS = 0.1  # silence before the first sweep, while the stream settles
@@ -59,17 +57,8 @@ def ping_loop(setup: LoopSetup, *, repeats: int = REPEATS, level_dbfs: float = -
     for k in range(repeats):
         start = pre + k * slot
         program[start:start + stimulus.size] = stimulus[:, None]
-    play = Ring(frames=total, channels=channels)
-    play.write(program)
-    play.close()
-    record = Ring(frames=total + 2 * setup.backend.blocksize, channels=channels)
-    transfer = Transfer(outputs=setup.outputs, inputs=setup.inputs, play=play, record=record)
-    setup.backend.run(transfer, done=lambda: record.available >= total,
-                      abort=abort or threading.Event(), on_running=on_running)
-    if record.available < total:
-        raise AudioError(f"ping of loop '{setup.loop.name}' stopped before it finished")
-    returned = np.zeros((record.available, channels), dtype=np.float32)
-    record.read_into(returned)
+    returned = play_and_record(setup, program, what="ping", quiet_frames=pre, abort=abort,
+                               on_running=on_running)
     results = []
     for ch in range(channels):
         per_repeat = []

@@ -5,7 +5,9 @@ change, and look at the report before committing."""
 
 from __future__ import annotations
 
-from .conftest import SIZE, Demo, settle
+from textual.widgets import Tree
+
+from .conftest import SIZE, Demo, settle, settle_until
 
 
 def stable(app) -> None:  # type: ignore[no-untyped-def]
@@ -15,6 +17,9 @@ def stable(app) -> None:  # type: ignore[no-untyped-def]
 async def _library(pilot) -> None:  # type: ignore[no-untyped-def]
     stable(pilot.app)
     await settle(pilot)
+    # The tree's cursor goes to the first song after a refresh: wait for it to get there.
+    tree = pilot.app.screen.query_one(Tree)
+    await settle_until(pilot, lambda: tree.cursor_line == 1)
 
 
 async def _rack(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
-_PARTS = " ▏▎▍▌▋▊▉"  # eighths of a cell
+from .meters import cells
+
 LABEL = 10  # "  12.5 kHz"
 VALUE = 10  # " -123.4 dB"
 NARROW = 12  # the shortest bar: below it a flagged row's mark shrinks to " !"
@@ -49,27 +50,18 @@ def level_bar(value: float, *, floor_db: float, width: int, style: str) -> Text:
         filled = min(max((value - floor_db) / -floor_db, 0.0), 1.0) * width
     elif value > 0:
         filled = width
-    text = Text(no_wrap=True)
-    for cell in range(width):
-        part = min(max(filled - cell, 0.0), 1.0)
-        if part >= 1.0:
-            text.append("█", style=style)
-        elif part > 0.0:
-            text.append(_PARTS[max(int(part * 8), 1)], style=style)
-        else:
-            text.append("·", style="dim")
-    return text
+    return cells(filled, width, lambda _cell: style)
 
 
 def change_bar(value: float, *, span_db: float, width: int, style: str) -> Text:
     """``value`` around a centre line: left for a cut, right for a boost, ``span_db`` at
     each end (beyond it the bar is full); ``width`` cells at most."""
     half = max((width - 1) // 2, 1)
-    cells = 0
+    count = 0
     if not math.isnan(value):
-        cells = round(min(abs(value) / span_db, 1.0) * half) if math.isfinite(value) else half
-    left = "·" * (half - cells) + "█" * cells if value < 0 else "·" * half
-    right = "█" * cells + "·" * (half - cells) if value > 0 else "·" * half
+        count = round(min(abs(value) / span_db, 1.0) * half) if math.isfinite(value) else half
+    left = "·" * (half - count) + "█" * count if value < 0 else "·" * half
+    right = "█" * count + "·" * (half - count) if value > 0 else "·" * half
     text = Text(no_wrap=True)
     for part in (left, "│", right):
         for char in part:

@@ -5,6 +5,7 @@ integrated loudness, correlation, clips, xruns, and how far the print has got.""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -47,15 +48,24 @@ def bar(level: float, width: int) -> Text:
     filled = 0.0
     if finite(level):
         filled = min(max((level - FLOOR_DBFS) / -FLOOR_DBFS, 0.0), 1.0) * width
+
+    def style(cell: int) -> str:
+        at = FLOOR_DBFS * (1.0 - cell / width)  # the level where the cell starts
+        return "red" if at >= OVER_DBFS else "yellow" if at >= HOT_DBFS else "green"
+
+    return cells(filled, width, style)
+
+
+def cells(filled: float, width: int, style: Callable[[int], str]) -> Text:
+    """``filled`` of ``width`` cells drawn in eighths of a cell, each cell styled by
+    ``style(cell)``; the empty cells dotted."""
     text = Text(no_wrap=True)
     for cell in range(width):
         part = min(max(filled - cell, 0.0), 1.0)
-        at = FLOOR_DBFS * (1.0 - cell / width)  # the level where the cell starts
-        style = "red" if at >= OVER_DBFS else "yellow" if at >= HOT_DBFS else "green"
         if part >= 1.0:
-            text.append("█", style=style)
+            text.append("█", style=style(cell))
         elif part > 0.0:
-            text.append(_PARTS[max(int(part * 8), 1)], style=style)
+            text.append(_PARTS[max(int(part * 8), 1)], style=style(cell))
         else:
             text.append("·", style="dim")
     return text
