@@ -235,6 +235,10 @@ def _close_take(library: Library, take: Take, destination: Path, base: dict[str,
     if destination.is_file():
         sha = sha256_file(destination)
         if measure:
-            metadata["measurement"] = measurement_json(destination, measure_file(destination))
+            try:
+                metadata["measurement"] = measurement_json(destination,
+                                                           measure_file(destination))
+            except InputError as err:  # a partial file cut short by a failing disk
+                metadata["measurement_error"] = err.message
     return library.finish_take(take.id, state=state, sha256=sha, offset_samples=offset,
                                xruns=xruns, metadata=metadata)

@@ -19,6 +19,8 @@ from .ring import Ring
 MAX_BLOCK = 8192  # PortAudio may vary the callback's size; the studio file caps the buffer here
 MAX_EVENTS = 4096
 SWITCH_SECONDS = 0.0005
+STALL_SECONDS = 2.0
+CLOSE_SECONDS = 3.0  # how long a stream may take to close before it is left
 CHUNK_FRAMES = 4096  # what the simulated loop models at a time when not paced
 
 # What can go wrong in a take, as the callback records it.
@@ -176,21 +178,52 @@ class PortAudioBackend(Backend):
         # The callback needs the interpreter lock once a period; other threads hand it over
         # every SWITCH_SECONDS instead of Python's 5 ms, which is most of a short period.
         sys.setswitchinterval(min(switch, SWITCH_SECONDS))
+        # The interface is gone when its callbacks stop coming (a server that died, a
+        # device unplugged) for this long: some host APIs never say so otherwise.
+        stalled_after = max(STALL_SECONDS, 8 * self.blocksize / self.sample_rate)
         try:
-            with stream:
-                if on_running is not None:
-                    on_running()
-                transfer.armed = True
-                while not (done() or abort.is_set()):
-                    if transfer.error is not None:
-                        raise AudioError(f"the audio callback failed: {transfer.error}")
-                    if not stream.active:
-                        raise AudioError(f"{self.description} stopped the stream")
-                    time.sleep(0.005)
+            stream.start()
+            if on_running is not None:
+                on_running()
+            transfer.armed = True
+            last, heard = transfer.frames, time.monotonic()
+            while not (done() or abort.is_set()):
+                if transfer.error is not None:
+                    raise AudioError(f"the audio callback failed: {transfer.error}")
+                if not stream.active:
+                    raise AudioError(f"{self.description} stopped the stream")
+                now = time.monotonic()
+                if transfer.frames != last:
+                    last, heard = transfer.frames, now
+                elif now - heard > stalled_after:
+                    raise AudioError(f"{self.description} stopped delivering audio (gone for "
+                                     f"{now - heard:.1f} s): is it still connected, is its "
+                                     "server running?")
+                time.sleep(0.005)
         except sd.PortAudioError as err:
             raise AudioError(f"{self.description}: {err}") from err
         finally:
             sys.setswitchinterval(switch)
+            _stop(stream)
+
+
+def _stop(stream: Any) -> None:
+    """Stop and close ``stream``, unless the interface died under it: PortAudio then hangs
+    on the stream (a JACK server gone), so it is left, and PortAudio's own shutdown at exit
+    (which would hang or abort on it too) is skipped; the system frees what it held."""
+    import atexit
+
+    import sounddevice as sd
+
+    def close() -> None:
+        stream.abort(ignore_errors=True)
+        stream.close(ignore_errors=True)
+
+    closer = threading.Thread(target=close, name="outboard-stream-close", daemon=True)
+    closer.start()
+    closer.join(timeout=CLOSE_SECONDS)
+    if closer.is_alive():
+        atexit.unregister(sd._exit_handler)
 
 
 @dataclass(frozen=True, slots=True)

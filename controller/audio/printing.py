@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +187,10 @@ def run_print(setup: LoopSetup, *, source: Path, destination: Path, latency_samp
         feeder.join()
         drain.join()
         mix.close()
-    if shared.error is not None:
+    if isinstance(shared.error, OSError):
+        problems.append(f"writing {destination} failed: "
+                        f"{shared.error.strerror or shared.error}")
+    elif shared.error is not None:
         problems.append(f"{type(shared.error).__name__}: {shared.error}")
     if not finished and not problems:
         problems.append("stopped before the song's end")
@@ -205,7 +208,11 @@ def run_print(setup: LoopSetup, *, source: Path, destination: Path, latency_samp
         reading=reading, seconds=time.monotonic() - started,
         resampled_from=mix.samplerate if mix.samplerate != rate else None,
         problems=tuple(problems))
-    writer.close(bext=_with_loudness(bext, reading), ixml=ixml(outcome(result)))
+    try:
+        writer.close(bext=_with_loudness(bext, reading), ixml=ixml(outcome(result)))
+    except (OSError, ValueError) as err:  # a full disk: the last header refresh stands
+        result = replace(result, complete=False, problems=result.problems + (
+            f"closing {destination} failed: {getattr(err, 'strerror', None) or err}",))
     if fault is not None:
         raise fault
     return result
@@ -334,8 +341,6 @@ def _alignment(shared: _Shared, check_start: int, rate: int, expected: float
 
 
 def _with_loudness(bext: Bext, reading: LiveReading | None) -> Bext:
-    from dataclasses import replace
-
     if reading is None:
         return bext
 

@@ -282,3 +282,12 @@ def test_a_thirty_minute_print_runs_in_flat_memory(tmp_path: Path) -> None:
     assert report["state"] == "complete" and report["frames"] == rate * 60 * minutes
     # 26 minutes more of the print (50 MB of it as float) did not stay in memory.
     assert report["late_mb"] - report["early_mb"] < 8, report
+
+
+def test_a_loop_that_returns_nothing_is_a_device_fault() -> None:
+    from controller.errors import AudioError
+
+    setup = loop_setup(studio(), "A", character=bare(gain_db=-200.0))
+    with pytest.raises(AudioError, match=r"^nothing came back from loop 'A' \(output 3 -> "
+                                         r"input 5\): is it patched, and the gear on\?$"):
+        ping_loop(setup, repeats=1)
