@@ -41,18 +41,20 @@ def private_server(log: Path, *, prefix: str = "outboard", rate: int = 48_000,
     if jackd is None:
         raise JackdError("jackd is not installed (make test installs jackd2)")
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", str(rate), "-p",
-             str(period), "-C", "8", "-P", "8"],
-            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env,
-            preexec_fn=die_with_parent(),  # before any thread starts
-        )
     previous = os.environ.get("JACK_DEFAULT_SERVER")
     os.environ["JACK_DEFAULT_SERVER"] = name
+    process = _start(jackd, name, log, rate, period)
     try:
-        _wait_for(name, process, log)
+        try:
+            _wait_for(name, process, log)
+        except JackdError as err:
+            # A server killed outright keeps its place in JACK's registry of servers, and
+            # after a few of those no new one may start: with no jackd running at all every
+            # place is stale, so the registry is cleared and the start tried once more.
+            if "Too many servers" not in str(err) or not _clear_stale_registry():
+                raise
+            process = _start(jackd, name, log, rate, period)
+            _wait_for(name, process, log)
         yield name
     finally:
         process.terminate()
@@ -65,6 +67,33 @@ def private_server(log: Path, *, prefix: str = "outboard", rate: int = 48_000,
             os.environ.pop("JACK_DEFAULT_SERVER", None)
         else:
             os.environ["JACK_DEFAULT_SERVER"] = previous
+
+
+def _start(jackd: str, name: str, log: Path, rate: int, period: int
+           ) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", str(rate), "-p",
+             str(period), "-C", "8", "-P", "8"],
+            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env,
+            preexec_fn=die_with_parent(),  # before any thread starts
+        )
+
+
+def _clear_stale_registry(shm: Path = Path("/dev/shm")) -> bool:
+    """Remove JACK's shared-memory registry and segments when no JACK server runs on this
+    machine (so none of it is anyone's); whether anything was removed."""
+    alive = subprocess.run(["pgrep", "-x", "jackd"], capture_output=True, check=False)
+    if alive.returncode == 0 or not shm.is_dir():
+        return False
+    stale = [p for p in shm.iterdir() if p.name.startswith(("jack-", "jack_"))]
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return bool(stale)
 
 
 def _wait_for(name: str, process: subprocess.Popen[bytes], log: Path) -> None:
