@@ -194,7 +194,10 @@ class _UnitRecall:
             return False
         self.last_send = time.monotonic()
         self.emit(replace(current, state="sent", tries=current.tries + 1, detail=""))
-        return self.answered(True)
+        # Only an acknowledged set is the unit answering: a MIDI message goes out whether or
+        # not anything is still plugged in at the other end.
+        serial = self.profile.serial
+        return self.answered(True) if serial is not None and (serial.ack or serial.echo) else True
 
     def answered(self, ok: bool) -> bool:
         self.silent = 0 if ok else self.silent + 1

@@ -44,17 +44,25 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 
 @contextmanager
-def gear(on_serial_change: Callable[[PtyEmulator], None] | None = None
+def gear(on_serial_change: Callable[[PtyEmulator], None] | None = None,
+         on_comp_change: Callable[[MidiEmulator], None] | None = None
          ) -> Iterator[tuple[dict[str, EmulatedUnit], dict[str, str], PtyEmulator]]:
     """The three remote units running on their ports; yields them, their addresses and the
-    serial runner."""
+    serial runner. The ``on_..._change`` hooks see the runner after each change it makes."""
     tag = uuid.uuid4().hex[:6]
     units = {name: EmulatedUnit(profile_of(name), seed=3) for name in (FADERS, COMP, SERIAL)}
     with ExitStack() as stack:
         addresses = {}
+        runners: dict[str, MidiEmulator] = {}
+
+        def comp_changed(parameter: str, value: float) -> None:
+            if on_comp_change is not None:
+                on_comp_change(runners[COMP])
+
         for name, channel in ((FADERS, 1), (COMP, 2)):
             port = f"Emu {name} {tag}"
-            stack.enter_context(MidiEmulator(units[name], port, api="jack"))
+            runners[name] = stack.enter_context(MidiEmulator(
+                units[name], port, api="jack", on_change=comp_changed if name == COMP else None))
             addresses[name] = f"midi:{port}?api=jack&channel={channel}"
         holder: list[PtyEmulator] = []
 
@@ -154,6 +162,39 @@ def test_a_serial_unit_unplugged_mid_recall_is_a_fault_and_resume_finishes(
         states = {(o["unit"], o["parameter"]): o["state"] for o in report["outcomes"]}
         assert {states[(SERIAL, p)] for p in SETTINGS[SERIAL]} == {"verified"}
         assert units[COMP].received == 0 and units[SERIAL].value("gain") == -3.5
+        assert code == 1  # the manual units are still to do (--json leaves the checklist)
+
+
+@pytest.mark.jack
+def test_a_midi_unit_unplugged_mid_recall_is_a_fault_and_resume_finishes(
+        jack_server: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    library_path = tmp_path / "library.sqlite"
+    monkeypatch.setenv("OUTBOARD_LIBRARY", str(library_path))
+
+    def unplug(runner: MidiEmulator) -> None:  # after its first change, from another thread
+        threading.Thread(target=runner.close, daemon=True).start()
+
+    with gear(on_comp_change=unplug) as (units, addresses, _):
+        studio = write_studio(tmp_path, addresses)
+        with Library(library_path) as library:
+            build_song(library, studio)
+        code, out, err = run(capsys, "recall", SONG, "--studio", studio.source, "--json")
+        assert code == 3, out + err
+        report = json.loads(out)
+        assert report["outcome"] == "fault"
+        states = {(o["unit"], o["parameter"]): o["state"] for o in report["outcomes"]}
+        assert "failed" in {states[(COMP, p)] for p in SETTINGS[COMP]}, report["faults"]
+        assert {states[(SERIAL, p)] for p in SETTINGS[SERIAL]} == {"verified"}
+        assert report["faults"] and report["faults"][0].startswith(COMP)
+    # Plugged in again: resume sends the compressor only.
+    with gear() as (units, addresses, _):
+        studio = write_studio(tmp_path, addresses)
+        code, out, err = run(capsys, "recall", SONG, "--studio", studio.source, "--resume",
+                             "--json")
+        report = json.loads(out)
+        states = {(o["unit"], o["parameter"]): o["state"] for o in report["outcomes"]}
+        assert {states[(COMP, p)] for p in SETTINGS[COMP]} == {"verified"}
+        assert units[SERIAL].received == 0
         assert code == 1  # the manual units are still to do (--json leaves the checklist)
 
 
