@@ -117,6 +117,28 @@ def current_ping(library: Library, setup: LoopSetup) -> tuple[PingRecord | None,
     return stored, stale_because(stored.depends, setup.depends)
 
 
+def ensure_ping(library: Library, setup: LoopSetup, *, realtime: bool = False,
+                force: bool = False, repeats: int = REPEATS,
+                abort: threading.Event | None = None,
+                on_running: Callable[[], None] | None = None,
+                on_ping: Callable[[list[str]], None] | None = None
+                ) -> tuple[PingRecord, bool, list[str]]:
+    """The loop's ping: the stored one while it holds, else a new one, stored. Returns it,
+    whether it was pinged now, and why the stored one did not hold."""
+    stored, stale = current_ping(library, setup)
+    if not (stale or force):
+        assert stored is not None
+        return stored, False, stale
+    if on_ping is not None:
+        on_ping(stale if stale else ["asked to ping again"])
+    # Pinged with the gear bypassed, as a ping should be: a simulated loop bypasses it
+    # itself; real gear is the engineer's to bypass (a smeared ping says it was not).
+    bypassed = loop_setup(setup.studio, setup.loop.name, realtime=realtime)
+    ping = store_ping(library, setup, ping_loop(bypassed, repeats=repeats, abort=abort,
+                                                on_running=on_running))
+    return ping, True, stale
+
+
 def store_ping(library: Library, setup: LoopSetup, ping: LoopPing) -> PingRecord:
     return library.record_ping(
         setup.studio.name, setup.loop.name, depends=ping.depends,
@@ -161,19 +183,9 @@ def print_revision(library: Library, library_path: Path, studio: Studio, song: s
                        unit_values=unit_values or recalled_values(library, owner.id, revision))
     check_source(source, sample_rate=setup.sample_rate, channels=setup.channels,
                  resample=options.resample, loop=loop_name).close()  # before any ping or take
-    stored, stale = current_ping(library, setup)
-    pinged = bool(stale) or ping_again
-    if pinged:
-        if on_ping is not None:
-            on_ping(stale if stale else ["asked to ping again"])
-        # Pinged with the gear bypassed, as a ping should be: a simulated loop bypasses it
-        # itself; real gear is the engineer's to bypass (a smeared ping says it was not).
-        bypassed = loop_setup(studio, loop_name, realtime=realtime)
-        ping = store_ping(library, setup, ping_loop(bypassed, repeats=repeats, abort=abort,
-                                                    on_running=on_running))
-    else:
-        assert stored is not None
-        ping = stored
+    ping, pinged, stale = ensure_ping(library, setup, realtime=realtime, force=ping_again,
+                                      repeats=repeats, abort=abort, on_running=on_running,
+                                      on_ping=on_ping)
     take_number = library.next_take(owner.id, revision.number)
     folder = prints_folder(library_path, owner)
     folder.mkdir(parents=True, exist_ok=True)

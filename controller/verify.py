@@ -25,7 +25,7 @@ from .audio.printing import DEFAULT_OPTIONS, run_print
 from .audio.suspects import ChainEntry, Suspect, rank
 from .audio.wavfile import Bext
 from .errors import InputError
-from .print_session import choose_loop, current_ping, recalled_values, store_ping
+from .print_session import choose_loop, ensure_ping, recalled_values
 from .thresholds import EXCERPT_SECONDS, FINGERPRINT_THRESHOLD_DB, NULL_THRESHOLD_DB
 
 UnitValues = Callable[[Unit], Mapping[str, float] | None]
@@ -138,12 +138,7 @@ def check_audio(library: Library, library_path: Path, studio: Studio, song: str 
     loop_name = stored.metadata.get("loop") or choose_loop(studio, revision, None)
     setup = loop_setup(studio, loop_name,
                        unit_values=unit_values or recalled_values(library, owner.id, revision))
-    ping, stale = current_ping(library, setup)
-    if ping is None or stale:
-        from .audio.pinger import ping_loop
-
-        ping = store_ping(library, setup, ping_loop(loop_setup(studio, loop_name), repeats=2,
-                                                    abort=abort, on_running=on_running))
+    ping, _, _ = ensure_ping(library, setup, repeats=2, abort=abort, on_running=on_running)
     info = sf.info(str(reference_path))
     length = info.frames / info.samplerate
     if seconds is None:
