@@ -50,10 +50,10 @@ def jack_studio(outputs: list[int], inputs: list[int]):
 
 
 def clean_print(setup, folder: Path, *, latency: float, hook, tail_seconds: float):
-    """Print mix.wav to p.wav; again (twice at most) if a loaded machine made the dummy
+    """Print mix.wav to p.wav; again (four times at most) if a loaded machine made the dummy
     server xrun: the take says so itself (tested elsewhere), and alignment wants a clean
     one."""
-    for _ in range(3):
+    for _ in range(5):
         result = run_print(setup, source=folder / "mix.wav", destination=folder / "p.wav",
                            latency_samples=latency, bext=Bext(description="t"),
                            ixml=lambda d: "", on_running=hook,
