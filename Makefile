@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/app.py
 	$(BIN)/python benchmarks/print.py
 	$(BIN)/python benchmarks/compare.py
+	$(BIN)/python benchmarks/long_print.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
