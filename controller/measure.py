@@ -20,6 +20,11 @@ from .meter.analysis import BLOCK_FRAMES
 _INTEGER_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
 MIN_RATE = 8_000
 MAX_RATE = 768_000
+# (form, type) of a container whose chunk sizes tell how much audio the file should hold:
+# its name, byte order and the chunk holding the audio.
+_CONTAINERS = {(b"RIFF", b"WAVE"): ("WAV", "<", b"data"),
+               (b"FORM", b"AIFF"): ("AIFF", ">", b"SSND"),
+               (b"FORM", b"AIFC"): ("AIFF", ">", b"SSND")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +48,17 @@ def clip_level(subtype: str) -> float:
 
 
 def inspect(path: Path) -> FileInfo:
-    """Open ``path`` and check it can be measured; InputError naming the file if not."""
+    """Open ``path`` and check it can be measured; InputError naming the file if not.
+
+    A file cut short (its header promises more audio than it holds) is refused here, before
+    anything reads it as a shorter one.
+    """
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not an audio file")
+    if not path.is_file():  # a pipe would block the reader, a device never end
+        raise InputError(f"{path}: not a regular file (a pipe or a device), not an audio file")
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
@@ -60,7 +71,35 @@ def inspect(path: Path) -> FileInfo:
         raise InputError(
             f"{path}: {info.channels} channels is not supported (1 to {MAX_CHANNELS}: mono to 5.1)"
         )
+    _check_complete(path, info.format, info.frames)
     return FileInfo(path, info.samplerate, info.channels, info.frames, info.format, info.subtype)
+
+
+def _check_complete(path: Path, container: str, frames: int) -> None:
+    """InputError if the file's header promises more audio than the file holds.
+
+    libsndfile quietly reads a cut-off WAV or AIFF as a shorter file; a measurement (or a
+    print) of half a master must not pass for the master's. A cut-off FLAC keeps its full
+    length in its header: its last frame is read to see that it is there.
+    """
+    too_big = _beyond_header(path)
+    if too_big:
+        raise InputError(f"{path}: {too_big}")
+    problem = _cut_short(path)
+    if problem:
+        raise InputError(f"{path}: truncated: {problem}")
+    if container != "FLAC" or frames <= 0:
+        return
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            handle.seek(frames - 1)
+            last = handle.read(1, dtype="float32", always_2d=True).shape[0]
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        raise InputError(f"{path}: truncated or corrupt: the header promises {frames} frames "
+                         f"and the last cannot be read ({_reason(err)})") from err
+    if last != 1:
+        raise InputError(f"{path}: truncated: the header promises {frames} frames and the "
+                         "last cannot be read")
 
 
 def measure_file(path: Path | str, *, curves: bool = False) -> Measurement:
@@ -86,42 +125,59 @@ def measure_file(path: Path | str, *, curves: bool = False) -> Measurement:
             f"{info.path}: truncated: the header promises {info.frames} frames, "
             f"{result.frames} could be read"
         )
-    missing = _missing_wav_bytes(info.path)
-    if missing:
-        raise InputError(
-            f"{info.path}: truncated: the WAV header promises {missing} more bytes of audio "
-            "than the file holds"
-        )
     return result
 
 
-def _missing_wav_bytes(path: Path) -> int:
-    """Bytes of audio a RIFF WAV header declares beyond the end of the file (0 if none).
+def _beyond_header(path: Path) -> str | None:
+    """Why a WAV or AIFF file is too big for its header to describe, or None.
 
-    libsndfile quietly reads a cut-off WAV as a shorter one; a measurement of half a
-    master must not pass for the master's. RF64 and streaming headers (size unknown) are
-    not judged.
+    Their chunk sizes count to 4 GiB; past that a writer clamps or wraps them and a reader
+    takes the first 4 GiB (2 h 4 min of 96 kHz 24-bit stereo) for the whole mix.
+    """
+    size = path.stat().st_size
+    if size <= 0xFFFFFFFF + 8:
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    container = _CONTAINERS.get((head[:4], head[8:12]))
+    if container is None:
+        return None
+    return (f"{size / 2**30:.1f} GiB is more than a {container[0]} file's header can describe "
+            "(4 GiB), so only part of the audio would be read; save it as RF64, W64 or FLAC")
+
+
+def _cut_short(path: Path) -> str | None:
+    """How a WAV or AIFF file's chunks show it cut short, or None (also for other formats).
+
+    RF64 and streaming headers (size unknown) are not judged.
     """
     size = path.stat().st_size
     with path.open("rb") as handle:
         head = handle.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return 0
+        container = _CONTAINERS.get((head[:4], head[8:12]))
+        if container is None:
+            return None
+        kind, order, audio_chunk = container
         offset = 12
         while offset + 8 <= size:
             handle.seek(offset)
-            chunk_id, length = struct.unpack("<4sI", handle.read(8))
-            if chunk_id == b"data":
-                if length in (0, 0xFFFFFFFF):
-                    return 0
-                return max(0, offset + 8 + length - size)
+            chunk_id, length = struct.unpack(f"{order}4sI", handle.read(8))
+            if chunk_id == audio_chunk:
+                missing = offset + 8 + length - size
+                if length in (0, 0xFFFFFFFF) or missing <= 0:
+                    return None
+                return (f"the {kind} header promises {missing} more bytes of audio than the "
+                        "file holds")
             offset += 8 + length + (length & 1)
-    return 0
+    return f"the {kind} file ends before its audio begins"
 
 
 def _reason(err: BaseException) -> str:
     text = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-    return text.removeprefix("Error opening ").strip()
+    text = text.removeprefix("Error opening ").strip()
+    if text.startswith("'") and "': " in text:  # libsndfile names the file: it is named already
+        text = text.partition("': ")[2]
+    return text
 
 
 def level(value: float | None) -> float | None:

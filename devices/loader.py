@@ -6,7 +6,9 @@ expected, so a bad profile fails here and never in the middle of a recall.
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -30,26 +32,40 @@ from .profile import (
     SerialSettings,
 )
 from .template import VALUE_LIMITS, Field
-from .toml_table import Table
+from .toml_table import Table, one_line, printable, shown
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "config" / "devices"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SIDES = ("L", "R", "M", "S")
+_LARGEST = sys.float_info.max  # a range, ratio or step count beyond it cannot be computed
 
 
 def load_profile(path: Path | str) -> Profile:
     """Read and validate one profile file."""
     path = Path(path)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProfileError(f"{path}: no such profile file") from None
+    except IsADirectoryError:
+        raise ProfileError(f"{path}: is a folder, not a profile file") from None
     except OSError as err:
         raise ProfileError(f"{path}: cannot read ({err.strerror})") from None
     except UnicodeDecodeError:
         raise ProfileError(f"{path}: not UTF-8 text") from None
+    except ValueError:  # a NUL character in the name (a studio file's `profile` is text)
+        raise ProfileError(f"{printable(str(path))}: no such profile file (the name holds a "
+                           "NUL character)") from None
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ProfileError(f"{path}: not valid TOML ({err})") from None
+    except ValueError:  # tomllib leaves Python's limit on a number's digits to its caller
+        raise ProfileError(f"{path}: not valid TOML (a whole number of more than "
+                           f"{sys.get_int_max_str_digits()} digits)") from None
+    except RecursionError:
+        raise ProfileError(f"{path}: not valid TOML (arrays or tables nested too "
+                           "deeply)") from None
     return profile_from_document(document, path)
 
 
@@ -58,7 +74,7 @@ def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
     spec = top.get("spec", lambda v: isinstance(v, int) and not isinstance(v, bool),
                    f"the whole number {SPEC_VERSION}")
     if spec > SPEC_VERSION:
-        raise ProfileError(f"{path}: key 'spec' is {spec}, newer than this Outboard reads "
+        raise ProfileError(f"{path}: key 'spec' is {shown(spec)}, newer than this Outboard reads "
                            f"({SPEC_VERSION}); update Outboard")
     if spec != SPEC_VERSION:
         raise top.fail("spec", str(SPEC_VERSION), spec)
@@ -92,9 +108,9 @@ def profile_from_document(document: dict[str, Any], path: Path) -> Profile:
         dump = _dump(path, top.get("dump", lambda v: True, "a table"), seen, wired, serial)
     profile = Profile(
         key=path.stem,
-        manufacturer=unit.text("manufacturer"),
-        model=unit.text("model"),
-        kind=unit.text("kind"),
+        manufacturer=unit.line("manufacturer"),
+        model=unit.line("model"),
+        kind=unit.line("kind"),
         layout=unit.choice("layout", LAYOUTS),
         control=control,
         provenance=unit.text("provenance"),
@@ -156,14 +172,15 @@ def _serial_settings(path: Path, top: Table) -> SerialSettings:
 
 def _parameters(path: Path, index: int, raw: Any, control: str,
                 serial: SerialSettings | None) -> list[Parameter]:
-    guess = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
-    table = Table(path, f"parameter '{guess}': ", raw)
+    guess = raw.get("id") if isinstance(raw, dict) else None
+    where = shown(guess) if isinstance(guess, str) else f"'#{index + 1}'"
+    table = Table(path, f"parameter {where}: ", raw)
     pid = table.get("id", lambda v: isinstance(v, str) and bool(_ID.match(v)),
                     "lower-case letters, digits and _ (starting with a letter)")
-    name = table.text("name")
-    section = table.text("section", "Main")
+    name = table.line("name")
+    section = table.line("section", "Main")
     kind = table.choice("kind", KINDS)
-    unit = table.text("unit", "")
+    unit = table.line("unit", "")
     sides = table.get("sides", lambda v: isinstance(v, list) and len(v) > 0
                       and all(s in _SIDES for s in v) and len(set(v)) == len(v),
                       "a list of distinct sides from L, R, M, S", [])
@@ -174,10 +191,19 @@ def _parameters(path: Path, index: int, raw: Any, control: str,
         fields["maximum"] = table.number("max")
         if fields["maximum"] <= fields["minimum"]:
             raise table.fail("max", f"above min ({fields['minimum']:g})", fields["maximum"])
+        span = fields["maximum"] - fields["minimum"]
+        if not math.isfinite(span):  # the arithmetic of every send would overflow
+            raise table.fail("max", f"less than {_LARGEST:.3g} above min", fields["maximum"])
         fields["taper"] = table.choice("taper", TAPERS, "linear")
         if fields["taper"] == "log" and fields["minimum"] <= 0:
             raise table.fail("min", "above 0 for a log taper", fields["minimum"])
+        if fields["taper"] == "log" and not math.isfinite(fields["maximum"] / fields["minimum"]):
+            raise table.fail("min", f"above max / {_LARGEST:.3g} for a log taper",
+                             fields["minimum"])
         fields["resolution"] = table.number("resolution", 0.0, low=0)
+        if fields["resolution"] and not math.isfinite(span / fields["resolution"]):
+            raise table.fail("resolution", f"0 or above (max - min) / {_LARGEST:.3g}",
+                             fields["resolution"])
         centre = table.number("centre", None)
         if centre is not None and not fields["minimum"] < centre < fields["maximum"]:
             raise table.fail("centre", "between min and max", centre)
@@ -201,6 +227,9 @@ def _parameters(path: Path, index: int, raw: Any, control: str,
             and len(set(v)) == len(v), "a list of distinct labels" + (" (off, on)" if count
                                                                    else " (two or more)"),
             ["off", "on"] if kind == "switch" else ...)
+        if not all(one_line(x) for x in labels):
+            raise table.fail("labels", "a list of labels each on one line (no control "
+                             "characters)", labels)
         fields["labels"] = tuple(labels)
         fields["maximum"] = float(len(labels) - 1)
         fields["default"] = float(table.integer("default", 0, low=0, high=len(labels) - 1))
@@ -254,18 +283,23 @@ def _detents(table: Table) -> tuple[Detent, ...]:
                     "a list of two or more detents ({label, value} tables or numbers)")
     detents = []
     for i, item in enumerate(raw):
-        if isinstance(item, int | float) and not isinstance(item, bool):
+        if _finite(item):
             detents.append(Detent(label=f"{item:g}", value=float(item)))
         elif isinstance(item, dict) and set(item) <= {"label", "value"} and isinstance(
-                item.get("label"), str) and isinstance(item.get("value"), int | float):
+                item.get("label"), str) and one_line(item["label"]) and _finite(item.get("value")):
             detents.append(Detent(label=item["label"], value=float(item["value"])))
         else:
-            raise table.fail(f"detents[{i}]", "a number or a {label = \"…\", value = …} table",
-                             item)
+            raise table.fail(f"detents[{i}]", "a finite number or a {label = \"…\", value = …} "
+                             "table", item)
     values = [d.value for d in detents]
     if len(set(values)) != len(values):
         raise table.fail("detents", "detents with distinct values", values)
     return tuple(detents)
+
+
+def _finite(value: Any) -> bool:
+    """A number (not a boolean) that is neither infinite nor NaN."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _dump(path: Path, raw: Any, ids: set[str], wired: dict[str, int],
@@ -302,10 +336,18 @@ def shipped_profiles(directory: Path = PROFILE_DIR) -> dict[str, Path]:
 def find_profile(name: str, directory: Path = PROFILE_DIR) -> Profile:
     """A shipped profile by key, or a profile file by path."""
     candidate = Path(name)
-    if candidate.suffix == ".toml" or candidate.exists():
+    if candidate.suffix == ".toml" or _exists(candidate):
         return load_profile(candidate)
     shipped = shipped_profiles(directory)
     if name not in shipped:
         known = ", ".join(shipped)
-        raise ProfileError(f"no profile '{name}' (shipped: {known}; or give a .toml path)")
+        raise ProfileError(f"no profile {shown(name)} (shipped: {known}; or give a .toml path)")
     return load_profile(shipped[name])
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` names something; False for a name no file can have (too long, NUL)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .errors import ProfileError
 from .template import Template, TemplateError, parse
+
+SHOWN_LENGTH = 80  # a value quoted in an error is cut to this many characters
+# What a one-line text (a name, a label) may not hold: control characters and line breaks.
+_LINE_BREAKING = ("Cc", "Zl", "Zp")
+_LONG_WORD = re.compile(rf"\S{{{SHOWN_LENGTH + 1},}}")
 
 
 class Table:
@@ -21,8 +28,8 @@ class Table:
         self._used: set[str] = set()
 
     def fail(self, key: str, expected: str, got: Any = ...) -> ProfileError:
-        shown = "" if got is ... else f", got {got!r}"
-        return ProfileError(f"{self.path}: {self.where}key '{key}' must be {expected}{shown}")
+        got_text = "" if got is ... else f", got {shown(got)}"
+        return ProfileError(f"{self.path}: {self.where}key '{key}' must be {expected}{got_text}")
 
     def get(self, key: str, check: Callable[[Any], bool], expected: str,
             default: Any = ...) -> Any:
@@ -39,6 +46,11 @@ class Table:
 
     def text(self, key: str, default: Any = ...) -> Any:
         return self.get(key, lambda v: isinstance(v, str), "text", default)
+
+    def line(self, key: str, default: Any = ...) -> Any:
+        """Text shown on one line (a name, a unit): no control characters or line breaks."""
+        return self.get(key, lambda v: isinstance(v, str) and one_line(v),
+                        "text on one line (no control characters)", default)
 
     def number(self, key: str, default: Any = ..., *, low: float = -math.inf,
                high: float = math.inf) -> Any:
@@ -67,7 +79,8 @@ class Table:
         try:
             return parse(self.data[key], binary=binary)
         except TemplateError as err:
-            raise ProfileError(f"{self.path}: {self.where}key '{key}': {err}") from None
+            raise ProfileError(f"{self.path}: {self.where}key '{key}': "
+                               f"{_quoted(err)}") from None
 
     def template_list(self, key: str) -> list[Template]:
         """A list of binary message templates (empty when the key is absent)."""
@@ -80,12 +93,40 @@ class Table:
             try:
                 out.append(parse(source, binary=True))
             except TemplateError as err:
-                raise ProfileError(f"{self.path}: {self.where}key '{key}[{i}]': {err}") from None
+                raise ProfileError(f"{self.path}: {self.where}key '{key}[{i}]': "
+                                   f"{_quoted(err)}") from None
         return out
 
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self._used)
         if unknown:
             known = ", ".join(sorted(self._used))
-            raise ProfileError(f"{self.path}: {self.where}key '{unknown[0]}' is not a "
+            raise ProfileError(f"{self.path}: {self.where}key {shown(unknown[0])} is not a "
                                f"profile setting here (expected one of: {known})")
+
+
+def shown(value: Any) -> str:
+    """``value`` as an error message quotes it: its repr on one line, cut to a readable length.
+
+    A whole number too long for Python to print in decimal is described by its size instead.
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # more digits than int-to-text conversion allows
+        return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH - 1] + "…"
+
+
+def one_line(text: str) -> bool:
+    """True if ``text`` holds no control character or line break."""
+    return not any(unicodedata.category(c) in _LINE_BREAKING for c in text)
+
+
+def _quoted(err: TemplateError) -> str:
+    """A template's complaint, which quotes the template, on one line of a readable length."""
+    return _LONG_WORD.sub(lambda word: word[0][:SHOWN_LENGTH - 1] + "…", printable(str(err)))
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and line breaks escaped, as repr writes them."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from .studio_table import (
     is_int,
     is_list,
     is_table,
-    is_text,
+    shown,
 )
 
 SPEC_VERSION = 1
@@ -153,7 +154,7 @@ def load_studio(path: Path | str) -> Studio:
     """Read and validate one studio file; StudioError naming the file and key if it is wrong."""
     path = Path(path)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise StudioError(f"{path}: no such studio file") from None
     except IsADirectoryError:
@@ -162,8 +163,16 @@ def load_studio(path: Path | str) -> Studio:
         raise StudioError(f"{path}: cannot read ({err.strerror})") from None
     except UnicodeDecodeError:
         raise StudioError(f"{path}: not UTF-8 text") from None
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise StudioError(f"{path}: not valid TOML ({err})") from None
+    except ValueError:  # tomllib leaves Python's limit on a number's digits to its caller
+        raise StudioError(f"{path}: not valid TOML (a whole number of more than "
+                          f"{sys.get_int_max_str_digits()} digits)") from None
+    except RecursionError:
+        raise StudioError(f"{path}: not valid TOML (arrays or tables nested too "
+                          "deeply)") from None
     return studio_from_document(document, path)
 
 
@@ -212,7 +221,7 @@ def studio_from_dict(document: dict[str, Any], source: Path | str = "<studio>") 
 def _check_spec(path: Path, top: Table) -> None:
     spec = top.get("spec", is_int, f"the whole number {SPEC_VERSION}")
     if spec > SPEC_VERSION:
-        raise StudioError(f"{path}: key 'spec' is {spec}, newer than this Outboard reads "
+        raise StudioError(f"{path}: key 'spec' is {shown(spec)}, newer than this Outboard reads "
                           f"({SPEC_VERSION}); update Outboard")
     if spec != SPEC_VERSION:
         raise top.fail("spec", str(SPEC_VERSION), spec)
@@ -292,10 +301,10 @@ def _units(path: Path, raw: list[Any], loops: tuple[InsertLoop, ...]) -> tuple[U
         table = Table(path, _where("unit", index, item), item)
         name = table.name("name")
         _unique(table, name, [unit.name for unit in units], "unit")
-        profile = table.get("profile", is_text,
-                            "a shipped profile's key or a .toml file (relative to this file)")
-        address = table.get("address", is_text, "an address such as midi:PORT?channel=N, "
-                            "serial:PATH, manual: or emulated:")
+        profile = table.line("profile",
+                             "a shipped profile's key or a .toml file (relative to this file)")
+        address = table.line("address", "an address such as midi:PORT?channel=N, "
+                             "serial:PATH, manual: or emulated:")
         loop = table.get("loop", lambda v: isinstance(v, str), "a loop's name", None)
         table.finish()
         if loop is not None and loop not in {lp.name for lp in loops}:
@@ -383,7 +392,7 @@ def _unique(table: Table, name: str, earlier: list[str], noun: str) -> None:
 
 def _where(noun: str, index: int, item: Any) -> str:
     name = item.get("name") if isinstance(item, dict) else None
-    return f"{noun} {name!r}: " if isinstance(name, str) else f"{noun} #{index + 1}: "
+    return f"{noun} {shown(name)}: " if isinstance(name, str) else f"{noun} #{index + 1}: "
 
 
 def _names(items: tuple[Any, ...]) -> str:

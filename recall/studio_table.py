@@ -15,6 +15,11 @@ from .errors import StudioError
 
 MAX_CHANNEL = 1024
 NAME_LENGTH = 64
+SHOWN_LENGTH = 80  # a value quoted in an error is cut to this many characters
+# What text shown on one line may not hold: control characters and line and paragraph
+# separators. A name may hold no invisible format character either.
+_LINE_BREAKING = ("Cc", "Zl", "Zp")
+_UNPRINTED = (*_LINE_BREAKING, "Cf")
 
 
 class Table:
@@ -27,8 +32,8 @@ class Table:
         self._used: set[str] = set()
 
     def fail(self, key: str, expected: str, got: Any = ...) -> StudioError:
-        shown = "" if got is ... else f", got {got!r}"
-        return StudioError(f"{self.path}: {self.where}key '{key}' must be {expected}{shown}")
+        got_text = "" if got is ... else f", got {shown(got)}"
+        return StudioError(f"{self.path}: {self.where}key '{key}' must be {expected}{got_text}")
 
     def get(self, key: str, check: Callable[[Any], bool], expected: str,
             default: Any = ...) -> Any:
@@ -60,6 +65,13 @@ class Table:
             raise self.fail(key, f"a name {problem}", value)
         return value
 
+    def line(self, key: str, expected: str) -> str:
+        """Text that is not blank and stays on one line (no control characters)."""
+        value = self.get(key, is_text, expected)
+        if any(unicodedata.category(c) in _LINE_BREAKING for c in value):
+            raise self.fail(key, f"{expected}, without control characters", value)
+        return value
+
     def channels(self, key: str) -> tuple[int, ...]:
         value = self.get(key, lambda v: isinstance(v, list) and len(v) > 0 and all(
             is_int(c) and 1 <= c <= MAX_CHANNEL for c in v),
@@ -72,8 +84,20 @@ class Table:
         unknown = sorted(set(self.data) - self._used)
         if unknown:
             known = ", ".join(sorted(self._used))
-            raise StudioError(f"{self.path}: {self.where}key '{unknown[0]}' is not a studio "
-                              f"setting here (expected one of: {known})")
+            raise StudioError(f"{self.path}: {self.where}key {shown(unknown[0])} is not a "
+                              f"studio setting here (expected one of: {known})")
+
+
+def shown(value: Any) -> str:
+    """``value`` as an error message quotes it: its repr on one line, cut to a readable length.
+
+    A whole number too long for Python to print in decimal is described by its size instead.
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # more digits than int-to-text conversion allows
+        return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH - 1] + "…"
 
 
 def is_int(value: Any) -> bool:
@@ -100,7 +124,7 @@ def name_problem(text: str) -> str | None:
         return "without spaces at either end"
     if "/" in text or "\\" in text or text in (".", ".."):
         return "without / or \\ (names may become folder names)"
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+    if any(unicodedata.category(c) in _UNPRINTED for c in text):
         return "without control characters"
     if len(text) > NAME_LENGTH:
         return f"of at most {NAME_LENGTH} characters"
