@@ -70,3 +70,9 @@ def reported_errors() -> tuple[type[Exception], ...]:
     from recall.errors import LibraryError
 
     return (OutboardError, DeviceError, LibraryError)
+
+
+def error_line(message: str) -> str:
+    """``message`` as the one line a command prints: "outboard: " and the message, with any
+    line break or control character in it (a file name may hold one) escaped as repr does."""
+    return "outboard: " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)

@@ -821,3 +821,12 @@ def test_a_mix_too_big_for_its_header_is_refused_not_cut(demo: Path, capsys,
     assert library_state(demo) == before
     code, out, err = run(capsys, "measure", str(big))
     assert_refused_on_stderr(code, out, err, big)
+
+
+def test_a_file_name_with_a_line_break_is_shown_on_one_line(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "mix\nfinal\x1b[2J.wav"
+    bad.write_bytes(b"junk")
+    code, out, err = run(capsys, "measure", str(bad))
+    assert (code, out) == (2, "")
+    assert err == (f"outboard: {tmp_path}/mix\\nfinal\\x1b[2J.wav: not a readable audio file "
+                   "(Format not recognised.)\n")

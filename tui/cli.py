@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from controller.chain import library_path
-from controller.errors import EXIT_BAD_INPUT, reported_errors
+from controller.errors import EXIT_BAD_INPUT, error_line, reported_errors
 from recall.store import damaged
 
 from . import (
@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and the documented exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"outboard: {message} (see 'outboard --help')\n")
+        self.exit(EXIT_BAD_INPUT, error_line(f"{message} (see 'outboard --help')") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except reported_errors() as err:
-        print(f"outboard: {err.message}", file=sys.stderr)  # type: ignore[attr-defined]
+        print(error_line(err.message), file=sys.stderr)  # type: ignore[attr-defined]
         return int(err.exit_code)  # type: ignore[attr-defined]
     except sqlite3.IntegrityError as err:
         # The library's own rules (a frozen revision, a missing reference) caught a change.
@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except sqlite3.DatabaseError as err:
         problem = damaged(library_path(getattr(args, "library", None)), err)
-        print(f"outboard: {problem.message}", file=sys.stderr)
+        print(error_line(problem.message), file=sys.stderr)
         return problem.exit_code
     except KeyboardInterrupt:
         print("outboard: interrupted", file=sys.stderr)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from controller.errors import EXIT_OK, InputError
+from controller.errors import EXIT_OK, InputError, error_line
 from devices import values
 from devices.driver import Driver
 from devices.emulator import EmulatedUnit, Misbehaviour
@@ -388,7 +388,7 @@ def run_read(args: argparse.Namespace) -> int:
                 if len(targets) == 1:
                     raise
                 failures.append(err)
-                print(f"outboard: {err.message}", file=sys.stderr)
+                print(error_line(err.message), file=sys.stderr)
                 continue
             if args.json:
                 _emit({"parameter": parameter.id, "value": value,

@@ -12,7 +12,13 @@ from typing import Any
 import soundfile as sf
 
 from controller.crosscheck import CrossCheck, cross_check
-from controller.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, InputError
+from controller.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    InputError,
+    error_line,
+)
 from controller.measure import measure_file, measurement_json
 from controller.meter import Measurement
 from controller.signals import music_like
@@ -70,7 +76,7 @@ def run_measure(args: argparse.Namespace) -> int:
         try:
             result = measure_file(path, curves=args.curves and args.json)
         except InputError as err:
-            print(f"outboard: {err.message}", file=sys.stderr)
+            print(error_line(err.message), file=sys.stderr)
             if args.json:
                 _emit({"file": name, "status": "error", "error": err.message})
             worst = EXIT_BAD_INPUT

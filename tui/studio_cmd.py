@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from controller.errors import EXIT_BAD_INPUT, EXIT_OK, InputError
+from controller.errors import EXIT_BAD_INPUT, EXIT_OK, InputError, error_line
 from devices.errors import DeviceError
 from devices.loader import find_profile, load_profile
 from devices.profile import Profile
@@ -165,7 +165,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _report(source: Path, problems: list[str], as_json: bool) -> int:
     for problem in problems:
-        print(f"outboard: {problem}", file=sys.stderr)
+        print(error_line(str(problem)), file=sys.stderr)
     if as_json:
         _emit({"file": str(source), "ok": False, "problems": problems})
     return EXIT_BAD_INPUT
