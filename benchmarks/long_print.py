@@ -37,6 +37,7 @@ RATE = 96_000
 SONG = "Night Drive/Opener"
 BLOCK_SECONDS = 10
 POLL_SECONDS = 0.25
+TAIL_SECONDS = 2  # the print's default tail after the mix ends
 EARLY, LATE = 0.25, 0.95  # how far into the print (by file size) memory is compared
 OUTBOARD = Path(sys.executable).with_name("outboard")
 
@@ -63,10 +64,11 @@ print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak_kb /
 
 
 def write_mix(path: Path, seconds: float) -> None:
-    """A music-like stereo mix of ``seconds``, 24-bit, its ten-second block repeated."""
+    """A music-like stereo mix of ``seconds``, 24-bit, its ten-second block repeated: RF64,
+    as a mix over 4 GiB has to be (three hours at 96 kHz are 6.2 GB)."""
     block = music_like(duration_s=BLOCK_SECONDS, sample_rate=RATE, seed=7)
     whole, part = divmod(round(seconds * RATE), block.shape[0])
-    with sf.SoundFile(str(path), "w", RATE, 2, subtype="PCM_24") as out:
+    with sf.SoundFile(str(path), "w", RATE, 2, subtype="PCM_24", format="RF64") as out:
         for _ in range(whole):
             out.write(block)
         out.write(block[:part])
@@ -143,6 +145,9 @@ def run(folder: Path, seconds: float) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"outboard print failed ({done.returncode}): {done.stderr.strip()}")
     printed = json.loads(done.stdout)
+    expected = round(seconds * RATE) + TAIL_SECONDS * RATE
+    if printed["outcome"]["frames"] != expected:
+        raise SystemExit(f"the print has {printed['outcome']['frames']} frames, not {expected}")
     os.remove(mix)  # the disk holds the print and one mix at a time
     measured, measure_samples, measure_seconds = watched(
         [str(OUTBOARD), "measure", printed["path"], "--json"], env, None)
