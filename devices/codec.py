@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import values
-from .errors import ProfileError, ReplyError
+from .errors import ProfileError, ReplyError, ValueOutOfRange
 from .profile import MidiBinding, Parameter, Profile, SerialBinding
 from .template import Field, Template, TemplateError
 
@@ -140,9 +140,14 @@ def read_serial_reply(parameter: Parameter, reply: bytes, address: Address) -> f
     except TemplateError as err:
         raise ReplyError(f"{parameter.id}: {err}") from None
     number = fields["value"]
-    if _reply_in_units(binding):
+    if not _reply_in_units(binding):
+        return from_wire(parameter, int(number))
+    try:
         return values.validate(parameter, float(number))
-    return from_wire(parameter, int(number))
+    except ValueOutOfRange as err:
+        text = reply.decode("ascii", "replace").strip()
+        raise ReplyError(f"{parameter.id}: reply {text!r} is no value the control can hold "
+                         f"({err.message})") from None
 
 
 def _reply_in_units(binding: SerialBinding) -> bool:

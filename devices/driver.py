@@ -16,6 +16,9 @@ from .transport.base import Transport
 MIDI_SECONDS_PER_BYTE = 10 / 31_250
 # Read-back queries a MIDI unit is asked at once before its replies are awaited.
 PIPELINE_WINDOW = 16
+# The longest the driver spends dropping stale messages before a command: a unit that
+# never stops sending must not keep a command from going out.
+DRAIN_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +125,14 @@ class Driver:
         return reply
 
     def _drain(self) -> None:
-        while self.transport.receive(0.0) is not None:
-            pass
+        """Drop what has arrived unasked (within DRAIN_S), garbled or not."""
+        deadline = time.monotonic() + DRAIN_S
+        while time.monotonic() < deadline:
+            try:
+                if self.transport.receive(0.0) is None:
+                    return
+            except ReplyError:
+                continue  # an overlong line, dropped by the transport
 
     # ---------------------------------------------------------------- reading
     def can_read(self, parameter_id: str) -> bool:
@@ -154,13 +163,13 @@ class Driver:
             self._paced_send(query, settings.delay_ms / 1000.0)  # type: ignore[arg-type]
             deadline = time.monotonic() + wait
             while (left := deadline - time.monotonic()) > 0:
-                line = self.transport.receive(left)
-                if line is None:
-                    break
                 try:
+                    line = self.transport.receive(left)
+                    if line is None:
+                        break
                     return codec.read_serial_reply(parameter, line, self.address)
                 except ReplyError as err:
-                    last_error = err  # an echo, or an answer to something else
+                    last_error = err  # an echo, an answer to something else, or noise
         if last_error is not None:
             raise last_error
         raise DeviceTimeout(f"{self.transport.address}: no answer within "
@@ -204,6 +213,8 @@ class Driver:
         self._drain()
         pending: dict[str, Parameter] = {}
         found: dict[str, float | DeviceError] = {}
+        # Why the last message that was no one's reply was not each pending one's.
+        refused: dict[str, ReplyError] = {}
         queue = list(parameter_ids)
         deadline = time.monotonic() + wait
         while queue or pending:
@@ -214,22 +225,34 @@ class Driver:
                 pending[parameter.id] = parameter
                 deadline = time.monotonic() + wait  # each query gets its own time to answer
             reply = self.transport.receive(max(deadline - time.monotonic(), 0.0))
-            if reply is None:
-                if time.monotonic() >= deadline:
-                    for pid in pending:
-                        found[pid] = DeviceTimeout(f"{self.transport.address}: no reply to "
-                                                   f"the {pid} query within "
-                                                   f"{wait * 1000:.0f} ms")
-                    pending.clear()
-                continue
-            for pid, parameter in pending.items():
-                try:
-                    found[pid] = codec.read_midi_reply(parameter, reply, self.address)
-                except ReplyError:
-                    continue  # not this one's reply
-                del pending[pid]
-                break
+            if reply is not None:
+                self._match_pending(reply, pending, found, refused)
+            if pending and time.monotonic() >= deadline:
+                # Checked whether or not a message came: a port that never goes quiet
+                # must not keep the read going.
+                for pid in pending:
+                    found[pid] = refused.get(pid) or DeviceTimeout(
+                        f"{self.transport.address}: no reply to the {pid} query within "
+                        f"{wait * 1000:.0f} ms")
+                pending.clear()
         return {pid: found[pid] for pid in parameter_ids}
+
+    def _match_pending(self, reply: bytes, pending: dict[str, Parameter],
+                       found: dict[str, float | DeviceError],
+                       refused: dict[str, ReplyError]) -> None:
+        """Take ``reply`` as the one pending query's it reads as; when it reads as none,
+        remember why for each, so that one still unanswered at the end is reported as
+        garbled (the unit answered) rather than as silent."""
+        errors: dict[str, ReplyError] = {}
+        for pid, parameter in pending.items():
+            try:
+                found[pid] = codec.read_midi_reply(parameter, reply, self.address)
+            except ReplyError as err:
+                errors[pid] = err  # not this one's reply
+                continue
+            del pending[pid]
+            return
+        refused.update(errors)
 
     def _read_or_error(self, parameter_id: str, timeout: float | None) -> float | DeviceError:
         try:

@@ -36,6 +36,9 @@ _CHECKSUMS = {"sum7", "xor", "roland"}
 _TEXT_NUMBER = re.compile(r"^\.(\d)f$")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 _ID = re.compile(r"^[a-z][a-z0-9_.]*$")
+# The most characters a number in a reply may have: more is noise, not a value (and Python
+# refuses to read integers of over 4,300 digits).
+MAX_NUMBER = 32
 
 
 class TemplateError(ValueError):
@@ -198,6 +201,8 @@ def _decode(fmt: str, data: bytes, pos: int) -> tuple[int, int]:
             end += 1
         if end == pos:
             raise TemplateError(f"expected ASCII digits at byte {pos}")
+        if end - pos > MAX_NUMBER:
+            raise TemplateError(f"{end - pos} ASCII digits at byte {pos} are not a value")
         return int(data[pos:end].decode("ascii")), end
     width = _WIDTHS[fmt]
     chunk = data[pos : pos + width]
@@ -242,6 +247,8 @@ def _match_text(template: Template, data: bytes) -> dict[str, int | float]:
         raise TemplateError(f"reply {text.strip()!r} does not read as {template.source!r}")
     captured: dict[str, int | float] = {}
     for name, number in zip(names, found.groups(), strict=True):
+        if len(number) > MAX_NUMBER:
+            raise TemplateError(f"a number of {len(number)} characters is not a value")
         if name in ("value",) or name not in ("device_id", "param", "checksum", "any"):
             captured[name] = float(number) if "." in number else int(number)
     return captured

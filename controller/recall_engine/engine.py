@@ -186,7 +186,7 @@ class _UnitRecall:
         except ReplyError as err:
             self.emit(replace(current, state="failed", tries=current.tries + 1,
                               detail=err.message))
-            return True
+            return self.answered(True)  # garbled, but an answer: the unit is there
         except TransportError as err:
             self.emit(replace(current, state="failed", tries=current.tries + 1,
                               detail=err.message))
@@ -200,6 +200,8 @@ class _UnitRecall:
         return self.answered(True) if serial is not None and (serial.ack or serial.echo) else True
 
     def answered(self, ok: bool) -> bool:
+        """Count a timeout (``ok`` False) or an answer of any kind, garbled included: only
+        timeouts with no answer between them make a unit gone."""
         self.silent = 0 if ok else self.silent + 1
         if self.silent >= SILENT_LIMIT:
             self.run_._give_up(self.unit, f"stopped answering after {SILENT_LIMIT} timeouts")
@@ -256,6 +258,7 @@ class _UnitRecall:
                 self.answered(False)
                 return dict.fromkeys(parameters, f"no state dump: {err.message}")
             except ReplyError as err:
+                self.answered(True)
                 return dict.fromkeys(parameters, f"garbled state dump: {err.message}")
             except TransportError as err:
                 self.run_._give_up(self.unit, f"the port went away ({err.message})")
@@ -275,6 +278,7 @@ class _UnitRecall:
                     return None
             elif isinstance(result, DeviceError):
                 readings[parameter] = f"garbled read-back: {result.message}"
+                self.answered(True)
             else:
                 readings[parameter] = result
                 self.answered(True)

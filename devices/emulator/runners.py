@@ -3,6 +3,7 @@ ones. Each runs one daemon thread with a stop event, joined on close."""
 
 from __future__ import annotations
 
+import collections
 import os
 import select
 import threading
@@ -20,6 +21,8 @@ from .unit import EmulatedUnit
 
 _POLL_S = 0.01
 _FRAME_GAP_S = 0.005
+# How often a unit that sends without end sends its next message.
+_ENDLESS_GAP_S = 0.0002
 
 
 class _Runner:
@@ -54,7 +57,11 @@ class _Runner:
 
 
 class PtyEmulator(_Runner):
-    """A serial unit on the far end of a pseudo-terminal; ``port`` is the path to open."""
+    """A serial unit on the far end of a pseudo-terminal; ``port`` is the path to open.
+
+    Replies go out through a queue of timed writes, so a unit told to stall mid-reply, or to
+    send without end, still takes in what it is sent meanwhile.
+    """
 
     def __init__(self, unit: EmulatedUnit, *,
                  on_change: Callable[[str, float], None] | None = None) -> None:
@@ -62,13 +69,23 @@ class PtyEmulator(_Runner):
         self._master, self._slave = os.openpty()
         tty.setraw(self._master)
         tty.setraw(self._slave)
+        os.set_blocking(self._master, False)
         self.port = os.ttyname(self._slave)
         settings = unit.profile.serial
         self._terminator = settings.terminator if settings else b"\r"
+        # Timed writes, in order: (when, bytes); the rest of a write the line did not take.
+        self._out: collections.deque[tuple[float, bytes | memoryview]] = collections.deque()
+        self._streaming = False
+        self.written = 0  # bytes put on the line so far
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._serve, name="pty-emulator", daemon=True)
         self._thread.start()
+
+    def send_unasked(self, data: bytes) -> None:
+        """Put ``data`` on the line as if the unit sent it unasked: line noise, a stray
+        answer. It goes out after any reply still going out."""
+        self._out.append((time.monotonic(), data))
 
     def disconnect(self) -> None:
         """Pull the plug: the line goes dead and the port disappears."""
@@ -87,19 +104,47 @@ class PtyEmulator(_Runner):
         last = 0.0
         try:
             while not self._stop.is_set():
-                ready, _, _ = select.select([self._master], [], [], _POLL_S)
+                self._refill()
+                # Wait for what is sent, or for the line to take the next write once due.
+                due = bool(self._out) and self._out[0][0] <= time.monotonic()
+                wait = _POLL_S
+                if self._out and not due:
+                    wait = min(self._out[0][0] - time.monotonic(), _POLL_S)
+                ready, writable, _ = select.select(
+                    [self._master], [self._master] if due else [], [], max(wait, 0.0))
                 if ready:
                     chunk = os.read(self._master, 4096)
                     if not chunk:
                         return
                     buffer += chunk
                     last = time.monotonic()
+                if writable:
+                    self._write_due()
                 for message in self._messages(buffer, last):
                     self._handle(message)
         except OSError:
             return  # the port was closed under us: the unit is gone
         except BaseException as err:  # noqa: BLE001 - kept for the owner to re-raise
             self.error = err
+
+    def _refill(self) -> None:
+        """A unit that sends without end always has its next bytes waiting."""
+        endless = self.unit.misbehaviour.endless
+        if self._streaming and endless and not self._out:
+            self._out.append((0.0, endless))
+
+    def _write_due(self) -> None:
+        """Write what is due, as much as the line takes now; the rest stays queued."""
+        while self._out and self._out[0][0] <= time.monotonic():
+            due, data = self._out.popleft()
+            try:
+                written = os.write(self._master, data)
+            except BlockingIOError:
+                written = 0
+            self.written += written
+            if written < len(data):
+                self._out.appendleft((due, memoryview(data)[written:]))
+                return
 
     def _messages(self, buffer: bytearray, last: float) -> list[bytes]:
         out = []
@@ -117,10 +162,12 @@ class PtyEmulator(_Runner):
         before = len(self.unit.changes)
         replies = self.unit.receive_serial(message)
         self._report_changes(before)
-        if replies and self.unit.misbehaviour.delay_s:
-            time.sleep(self.unit.misbehaviour.delay_s)
-        for reply in replies:
-            os.write(self._master, reply + self._terminator)
+        now = time.monotonic()
+        for after, piece in self.unit.writes(replies, self._terminator):
+            # In order: a reply never overtakes one still going out.
+            due = max(now + after, self._out[-1][0]) if self._out else now + after
+            self._out.append((due, piece))
+        self._streaming = self._streaming or bool(replies)
 
 
 class MidiEmulator(_Runner):
@@ -155,19 +202,28 @@ class MidiEmulator(_Runner):
         self._thread.start()
 
     def _serve(self) -> None:
+        out: collections.deque[tuple[float, bytes]] = collections.deque()
+        streaming = False
         try:
             while not self._stop.is_set():
-                message = poll(self._in, _POLL_S, self._stop)
-                if message is None:
-                    continue
-                before = len(self.unit.changes)
-                replies = self.unit.receive_midi(message)
-                self._report_changes(before)
-                if replies and self.unit.misbehaviour.delay_s:
-                    self._stop.wait(self.unit.misbehaviour.delay_s)
-                for reply in replies:
-                    if self._out is not None:
-                        self._out.send_message(list(reply))
+                wait = _POLL_S
+                if out:
+                    wait = min(max(out[0][0] - time.monotonic(), 0.0), _POLL_S)
+                message = poll(self._in, wait, self._stop)
+                if message is not None:
+                    before = len(self.unit.changes)
+                    replies = self.unit.receive_midi(message)
+                    self._report_changes(before)
+                    now = time.monotonic()
+                    for after, piece in self.unit.writes(replies, midi=True):
+                        out.append((max(now + after, out[-1][0]) if out else now + after,
+                                    piece))
+                    streaming = streaming or bool(replies)
+                endless = self.unit.misbehaviour.endless
+                if streaming and endless and not out:
+                    out.append((time.monotonic() + _ENDLESS_GAP_S, endless))
+                while out and out[0][0] <= time.monotonic() and self._out is not None:
+                    self._out.send_message(list(out.popleft()[1]))
         except BaseException as err:  # noqa: BLE001 - kept for the owner to re-raise
             self.error = err
 

@@ -21,12 +21,68 @@ class Misbehaviour:
     ``drop``: share of incoming messages ignored; ``garble``: share of replies with one byte
     flipped; ``silent``: answers nothing; ``delay_s``: how late replies come (the transport
     runner applies it).
+
+    How replies go out (the transports and port runners apply these, through
+    :func:`reply_pieces`), to the replies counted from 0 in ``shaped``, or to all when it is
+    None: ``noise`` goes out first (line noise, or the tail of an earlier answer); only the
+    first ``cut`` bytes of a reply go out, its terminator counted, and the rest
+    ``rest_after_s`` later or, when that is None, never; a reply goes out ``chunk`` bytes at
+    a time, ``chunk_gap_s`` apart; ``oversize`` pads a reply with ``U`` (a SysEx inside its
+    F0 ... F7) to that many bytes. And ``endless``: once the unit has answered, these bytes
+    follow over and over until the unit is closed.
     """
 
     drop: float = 0.0
     garble: float = 0.0
     silent: bool = False
     delay_s: float = 0.0
+    noise: bytes = b""
+    cut: int | None = None
+    rest_after_s: float | None = None
+    chunk: int = 0
+    chunk_gap_s: float = 0.0
+    oversize: int = 0
+    endless: bytes = b""
+    shaped: frozenset[int] | None = None
+
+    def shapes(self, index: int) -> bool:
+        """Whether the unit's reply number ``index`` (from 0) goes out misshapen."""
+        return self.shaped is None or index in self.shaped
+
+
+FILLER = 0x55  # "U": what an oversized reply is padded with
+
+
+def reply_pieces(reply: bytes, terminator: bytes, misbehaviour: Misbehaviour, *,
+                 midi: bool = False) -> list[tuple[float, bytes]]:
+    """The writes that put one reply (with its terminator) on the wire, as (seconds after
+    the first write, bytes), shaped as ``misbehaviour`` says. On MIDI each piece is one
+    message: ``chunk`` does not apply, and the noise and a cut reply's rest are messages of
+    their own."""
+    m = misbehaviour
+    if m.oversize > len(reply):
+        padding = bytes([FILLER]) * (m.oversize - len(reply))
+        if midi and reply[:1] == b"\xf0":
+            reply = reply[:-1] + padding + reply[-1:]
+        else:
+            reply += padding
+    data = reply + terminator
+    pieces: list[tuple[float, bytes]] = [(0.0, m.noise)] if m.noise else []
+    if m.cut is not None and m.cut < len(data):
+        head, rest = data[: m.cut], data[m.cut :]
+        pieces += [(0.0, head)] if head else []
+        if m.rest_after_s is not None:
+            pieces.append((m.rest_after_s, rest))
+    else:
+        pieces.append((0.0, data))
+    if midi or m.chunk <= 0:
+        return pieces
+    chunked: list[tuple[float, bytes]] = []
+    for start, piece in pieces:
+        for offset in range(0, len(piece), m.chunk):
+            due = max(start, chunked[-1][0] + m.chunk_gap_s) if chunked else start
+            chunked.append((due, piece[offset : offset + m.chunk]))
+    return chunked
 
 
 class EmulatedUnit:
@@ -63,6 +119,7 @@ class EmulatedUnit:
         self._selected: str | None = None
         self.changes: list[tuple[str, float]] = []  # (parameter id, value) as they happen
         self.received = 0
+        self.replied = 0  # replies put on the wire, shaped or not
 
     # ---------------------------------------------------------------- state
     def value(self, parameter_id: str) -> float:
@@ -105,6 +162,19 @@ class EmulatedUnit:
         assert motor is not None
         reach = int(motor.tolerance_percent / 100.0 * (high - low) * 0.9)
         return min(max(wire + self._random.randint(-reach, reach), low), high)
+
+    def writes(self, replies: list[bytes], terminator: bytes = b"", *,
+               midi: bool = False) -> list[tuple[float, bytes]]:
+        """The writes that put ``replies`` on the wire, in order, as (seconds from now,
+        bytes): after the unit's delay, each shaped as its misbehaviour says."""
+        pieces: list[tuple[float, bytes]] = []
+        behaviour = self.misbehaviour
+        for reply in replies:
+            shape = behaviour if behaviour.shapes(self.replied) else Misbehaviour()
+            self.replied += 1
+            pieces += [(behaviour.delay_s + after, piece)
+                       for after, piece in reply_pieces(reply, terminator, shape, midi=midi)]
+        return pieces
 
     # ---------------------------------------------------------------- MIDI
     def receive_midi(self, message: bytes) -> list[bytes]:

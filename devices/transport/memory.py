@@ -14,7 +14,9 @@ class MemoryTransport(BaseTransport):
     """Hands each message to an emulated unit and queues its replies (after its delay).
 
     ``kind`` says whether the unit is spoken to as MIDI or as serial lines. ``disconnect()``
-    makes the unit vanish as an unplugged one would.
+    makes the unit vanish as an unplugged one would. A unit told to misshape its replies
+    has each piece of a reply (noise, a cut reply's head and rest) arrive as a message of
+    its own; one told to send without end always has a message waiting once it has answered.
     """
 
     def __init__(self, unit: EmulatedUnit, *, kind: str = "midi") -> None:
@@ -23,6 +25,7 @@ class MemoryTransport(BaseTransport):
         self.kind = kind
         self._replies: collections.deque[tuple[float, bytes]] = collections.deque(maxlen=1024)
         self._gone = False
+        self._streaming = False
         self.sent: list[bytes] = []
 
     def disconnect(self) -> None:
@@ -36,12 +39,16 @@ class MemoryTransport(BaseTransport):
             replies = self.unit.receive_midi(message)
         else:
             replies = self.unit.receive_serial(message)
-        due = time.monotonic() + self.unit.misbehaviour.delay_s
-        self._replies.extend((due, r) for r in replies)
+        now = time.monotonic()
+        self._replies.extend((now + after, piece) for after, piece
+                             in self.unit.writes(replies, midi=self.kind == "midi") if piece)
+        self._streaming = self._streaming or bool(replies)
 
     def _receive(self, timeout: float) -> bytes | None:
         if self._gone:
             raise TransportError(f"{self.address}: the unit went away")
+        if self._streaming and self.unit.misbehaviour.endless and not self._replies:
+            return self.unit.misbehaviour.endless
         if not self._replies:
             time.sleep(min(timeout, 0.001))
             return None
