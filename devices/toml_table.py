@@ -114,6 +114,11 @@ def shown(value: Any) -> str:
         text = repr(value)
     except ValueError:  # more digits than int-to-text conversion allows
         return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return clipped(text)
+
+
+def clipped(text: str) -> str:
+    """``text`` cut to SHOWN_LENGTH characters, ending in "…" when it was cut."""
     return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH - 1] + "…"
 
 

@@ -368,10 +368,8 @@ def test_studio_check_refuses_a_unit_whose_profile_cannot_be_found(capsys, tmp_p
     assert "unit 'Pultec': key 'profile': " in err
 
 
-# devices/transport/address.py reads any text str.isdigit() accepts ('²', 5000 digits) with
-# int(), and echoes option names and values raw: a traceback, or a message over two lines.
-@pytest.mark.xfail(strict=True, reason="parse_address: int() of any isdigit() text; options "
-                   "echoed raw (devices/transport/address.py)")
+# A digit Python counts as one ('²'), 5000 digits, and line breaks in an option's name or
+# value: one line each.
 @pytest.mark.parametrize("address", ["midi:Port?channel=²", "midi:Port?channel=" + "1" * 5000,
                                      "midi:Port?channel=1%0Ax", "midi:Port?chan%0Anel=1"],
                          ids=["superscript digit", "5000 digits", "value", "option name"])

@@ -10,6 +10,7 @@ from ..codec import Address
 from ..emulator.unit import EmulatedUnit
 from ..errors import DeviceError
 from ..profile import Profile
+from ..toml_table import clipped, printable, shown
 from .base import Transport
 from .memory import MemoryTransport
 
@@ -41,9 +42,10 @@ class UnitAddress:
 
 def parse_address(text: str) -> UnitAddress:
     """Parse a unit address; AddressError naming what is wrong."""
+    where = shown(text)
     scheme, colon, rest = text.partition(":")
     if not colon or scheme not in SCHEMES:
-        raise AddressError(f"{text!r}: an address starts with one of "
+        raise AddressError(f"{where}: an address starts with one of "
                            + ", ".join(f"{s}:" for s in SCHEMES))
     if scheme == "serial" and "://" in rest and "?" in rest.split("://", 1)[1]:
         target, _, query = rest.rpartition("?")
@@ -52,23 +54,33 @@ def parse_address(text: str) -> UnitAddress:
     options = tuple(parse_qsl(query, keep_blank_values=True)) if query else ()
     for key, value in options:
         if key not in _KNOWN_OPTIONS[scheme]:
-            raise AddressError(f"{text!r}: '{key}' is not an option of {scheme}: addresses "
+            raise AddressError(f"{where}: {shown(key)} is not an option of {scheme}: addresses "
                                f"({', '.join(sorted(_KNOWN_OPTIONS[scheme])) or 'none'})")
-        if key in ("channel", "device_id", "baudrate") and not value.isdigit():
-            raise AddressError(f"{text!r}: {key}={value} must be a whole number")
+        if key in ("channel", "device_id", "baudrate") and not _whole_number(value):
+            raise AddressError(f"{where}: {key}={_plain(value)} must be a whole number")
     if scheme in ("midi", "serial") and not target:
-        raise AddressError(f"{text!r}: name the {'port' if scheme == 'midi' else 'device'}")
+        raise AddressError(f"{where}: name the {'port' if scheme == 'midi' else 'device'}")
     address = UnitAddress(scheme, target, options)
     channel = int(address.option("channel", "1") or 1)
     if not 1 <= channel <= 16:
-        raise AddressError(f"{text!r}: channel={channel} must be 1 to 16")
+        raise AddressError(f"{where}: channel={channel} must be 1 to 16")
     device_id = int(address.option("device_id", "0") or 0)
     if not 0 <= device_id <= 127:
-        raise AddressError(f"{text!r}: device_id={device_id} must be 0 to 127")
+        raise AddressError(f"{where}: device_id={device_id} must be 0 to 127")
     api = address.option("api")
     if api is not None and api not in MIDI_APIS:
-        raise AddressError(f"{text!r}: api={api} must be one of {', '.join(MIDI_APIS)}")
+        raise AddressError(f"{where}: api={_plain(api)} must be one of {', '.join(MIDI_APIS)}")
     return address
+
+
+def _plain(text: str) -> str:
+    """An option's value in a message: on one line, cut to a readable length."""
+    return clipped(printable(text))
+
+
+def _whole_number(text: str) -> bool:
+    """Plain decimal digits of a size a baud rate could have ("²" is a digit to Python)."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 def unit_address(address: UnitAddress, profile: Profile) -> Address:
