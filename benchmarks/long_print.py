@@ -171,8 +171,9 @@ def run(folder: Path, seconds: float) -> dict[str, Any]:
         "measure": {"seconds": measure_seconds, "peak_mb": measure_peak,
                     "integrated_lufs": measurement["integrated_lufs"],
                     "true_peak_dbtp": measurement["true_peak_dbtp"]},
-        "libebur128": {**reference, "true_peak_dbtp": 20 * np.log10(
-            reference.pop("true_peak_linear"))},
+        "libebur128": {key: value for key, value in reference.items()
+                       if key != "true_peak_linear"}
+        | {"true_peak_dbtp": float(20 * np.log10(reference["true_peak_linear"]))},
         "ratios": {"measure_time_vs_libebur128": measure_seconds / reference["seconds"],
                    "measure_memory_vs_libebur128": measure_peak / reference["peak_mb"]},
     }
