@@ -4,7 +4,6 @@ fingerprint the chain for later verification."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -12,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from recall.files import files_folder
+from recall.files import NAME_BYTES, files_folder, portable_name
 from recall.library import Library
 from recall.records import Revision, Song
 from recall.studio import Studio, Unit
@@ -148,16 +147,27 @@ def store_ping(library: Library, setup: LoopSetup, ping: LoopPing) -> PingRecord
 
 
 def prints_folder(library_path: Path, song: Song) -> Path:
-    return files_folder(library_path) / "prints" / _safe(song.session_title)
+    """The folder of a session's prints, named after the session (see
+    :func:`recall.files.portable_name`)."""
+    return files_folder(library_path) / "prints" / portable_name(song.session_title)
 
 
 def take_file(song: Song, revision: int, take: int) -> str:
-    """A print's file name: track, title, revision and take, so it sorts and says what it is."""
-    return f"{song.position:02d} {_safe(song.title)} r{revision} t{take}.wav"
+    """A print's file name: track, title, revision and take, so it sorts and says what it is;
+    the title is cut to fit the file system's 255 bytes (see
+    :func:`recall.files.portable_name`)."""
+    head, tail = f"{song.position:02d} ", f" r{revision} t{take}.wav"
+    room = NAME_BYTES - len(head.encode()) - len(tail.encode())
+    return head + portable_name(song.title, limit=room, whole=False) + tail
 
 
-def _safe(name: str) -> str:
-    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .") or "untitled"
+def _check_unchanged(source: Path, song: Song) -> None:
+    """InputError if the mix is no longer the file that was set for ``song``: a print must be
+    of the mix its metadata names (a new mix saved over the old one is set again first)."""
+    if song.source_sha256 and sha256_file(source) != song.source_sha256:
+        raise InputError(f"{source}: the mix has changed since it was set for '{song.name}'; "
+                         f"if it is the one to print, set it again: outboard song set "
+                         f"\"{song.name}\" --source FILE")
 
 
 def print_revision(library: Library, library_path: Path, studio: Studio, song: str,
@@ -183,6 +193,7 @@ def print_revision(library: Library, library_path: Path, studio: Studio, song: s
                        unit_values=unit_values or recalled_values(library, owner.id, revision))
     check_source(source, sample_rate=setup.sample_rate, channels=setup.channels,
                  resample=options.resample, loop=loop_name).close()  # before any ping or take
+    _check_unchanged(source, owner)
     ping, pinged, stale = ensure_ping(library, setup, realtime=realtime, force=ping_again,
                                       repeats=repeats, abort=abort, on_running=on_running,
                                       on_ping=on_ping)

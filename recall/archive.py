@@ -17,6 +17,7 @@ from typing import Any
 
 from .archive_manifest import FORMAT, FORMAT_VERSION, parse_manifest
 from .archive_source import MANIFEST, ArchiveError, Staging, open_source, suffix
+from .files import fit_bytes
 from .library import Library
 from .records import check_name, check_value
 from .schema import CHAIN_UNITS, definition_set
@@ -73,8 +74,9 @@ def _rowid(cursor: sqlite3.Cursor) -> int:
 
 def partial_path(dest: Path) -> Path:
     """A fresh hidden name beside ``dest`` to write under before renaming into place (made
-    with the usual permissions, unlike :mod:`tempfile`'s private ones)."""
-    return dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.partial")
+    with the usual permissions, unlike :mod:`tempfile`'s private ones). ``dest``'s name is
+    cut so that the partial name, too, fits the file system's 255 bytes."""
+    return dest.with_name(f".{fit_bytes(dest.name, 200)}.{secrets.token_hex(6)}.partial")
 
 
 # ---------------------------------------------------------------- export

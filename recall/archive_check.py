@@ -40,15 +40,10 @@ def backup_library(library: Library, dest: Path | str) -> BackupReport:
     copied first: files are only ever added, so the folder then holds all it names."""
     dest = Path(dest)
     files = files_folder(dest)
-    if dest.is_dir():
-        raise BackupError(f"{dest}: is a folder; name the backup file, e.g. "
-                          f"{dest / 'library-backup.sqlite'}")
-    if dest.resolve() == library.path.resolve() or files.resolve() == library.files.resolve():
-        raise BackupError(f"{dest}: would overwrite the library itself; choose another name")
-    for side in ("-wal", "-shm"):
-        if dest.with_name(dest.name + side).exists():
-            raise BackupError(f"{dest}: a program has the old backup open ({dest.name}{side} "
-                              "exists); close it, or choose another name")
+    try:
+        _check_backup(library, dest, files)
+    except OSError as err:  # a name too long, a folder that may not be read
+        raise BackupError(f"{dest}: cannot write there ({err.strerror or err})") from err
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(dest)
     try:
@@ -72,6 +67,18 @@ def backup_library(library: Library, dest: Path | str) -> BackupReport:
         raise
     count = _copy_files(library.files, files)
     return BackupReport(str(dest), str(files), dest.stat().st_size, count)
+
+
+def _check_backup(library: Library, dest: Path, files: Path) -> None:
+    if dest.is_dir():
+        raise BackupError(f"{dest}: is a folder; name the backup file, e.g. "
+                          f"{dest / 'library-backup.sqlite'}")
+    if dest.resolve() == library.path.resolve() or files.resolve() == library.files.resolve():
+        raise BackupError(f"{dest}: would overwrite the library itself; choose another name")
+    for side in ("-wal", "-shm"):
+        if dest.with_name(dest.name + side).exists():
+            raise BackupError(f"{dest}: a program has the old backup open ({dest.name}{side} "
+                              "exists); close it, or choose another name")
 
 
 def _copy_files(source: Path, dest: Path) -> int:

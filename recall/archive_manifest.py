@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Collection
 from datetime import datetime
@@ -10,14 +11,28 @@ from typing import Any
 
 from .archive_source import MANIFEST, ArchiveError, check_member_name
 from .errors import LibraryError
-from .records import AUTHORS, NOTE_KINDS, NOTE_STATUSES, STATUSES, check_name, check_value
+from .records import (
+    AUTHORS,
+    LARGEST_INTEGER,
+    NOTE_KINDS,
+    NOTE_STATUSES,
+    STATUSES,
+    check_name,
+    check_text,
+    check_value,
+    hidden_character,
+    shown,
+)
 from .studio import fingerprint, studio_from_dict
 
 FORMAT = "outboard-export"
 FORMAT_VERSION = 1
 PRINT_STATES = ("complete", "incomplete", "flawed")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w!#$&^.+-]{0,126}/[A-Za-z0-9][\w!#$&^.+-]{0,126}",
+                         re.ASCII)
+# A manifest nests about ten levels deep; far deeper is an attack on the parser.
+_DEPTH = 64
 _KINDS: dict[str, tuple[type, ...]] = {
     "text": (str,), "whole number": (int,), "number": (int, float), "true or false": (bool,),
     "object": (dict,), "list": (list,), "object or list": (dict, list),
@@ -47,6 +62,8 @@ class _Part:
         if wrong_bool or not isinstance(value, _KINDS[kind]):
             expected = kind + (" or null" if null else "")
             raise self.fail(key, f"is {_kind(value)}, expected {expected}")
+        if isinstance(value, int) and not -LARGEST_INTEGER <= value <= LARGEST_INTEGER:
+            raise self.fail(key, f"is {shown(value, 30)}, larger than the library holds")
         return value
 
     def name(self, key: str, noun: str, *, null: bool = False) -> str | None:
@@ -58,13 +75,29 @@ class _Part:
         except LibraryError as err:
             raise self.fail(key, f"is refused: {err.message}") from None
         if cleaned != value:
-            raise self.fail(key, f"{value!r} has spaces at its start or end")
+            raise self.fail(key, f"{shown(value)} has spaces at its start or end")
+        return value
+
+    def text(self, key: str, noun: str, *, limit: int = 20_000, trimmed: bool = True,
+             null: bool = False) -> str | None:
+        """Free text as the library takes it (see :func:`recall.records.check_text`); kept
+        texts have no spaces or line breaks around them (``trimmed``)."""
+        value = self.get(key, "text", null=null)
+        if value is None:
+            return None
+        try:
+            cleaned = check_text(noun, value, limit=limit)
+        except LibraryError as err:
+            raise self.fail(key, f"is refused: {err.message}") from None
+        if trimmed and cleaned != value:
+            raise self.fail(key, f"{shown(value, 40)} has spaces or line breaks at its start "
+                            "or end")
         return value
 
     def choice(self, key: str, options: tuple[str, ...]) -> str:
         value = self.get(key, "text")
         if value not in options:
-            raise self.fail(key, f"is {value!r}, expected one of {', '.join(options)}")
+            raise self.fail(key, f"is {shown(value)}, expected one of {', '.join(options)}")
         return str(value)
 
     def count(self, key: str, *, null: bool = False) -> int | None:
@@ -78,13 +111,13 @@ class _Part:
         try:
             datetime.fromisoformat(value)
         except ValueError:
-            raise self.fail(key, f"{value!r} is not an ISO 8601 time") from None
+            raise self.fail(key, f"{shown(value)} is not an ISO 8601 time") from None
         return str(value)
 
     def sha256(self, key: str, *, null: bool = False) -> str | None:
         value = self.get(key, "text", null=null)
         if value is not None and not _SHA256.fullmatch(value):
-            raise self.fail(key, f"{value!r} is not a sha256 (64 lowercase hex digits)")
+            raise self.fail(key, f"{shown(value)} is not a sha256 (64 lowercase hex digits)")
         return value
 
     def parts(self, key: str) -> list[_Part]:
@@ -107,18 +140,56 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{shown(text, 30)} is too large a number")
+    return value
+
+
+def _check_strings(origin: str, document: Any) -> None:
+    """Refuse text anywhere in the manifest (keys too) that hides what it says (control
+    characters other than tab and line breaks, lone surrogates, bidirectional controls),
+    and nesting deeper than any manifest needs."""
+    stack: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > _DEPTH:
+            raise ArchiveError(f"{origin}: {MANIFEST} nests deeper than {_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(origin, key, f"a key in {where or 'the top level'}")
+                stack.append((item, f"{where}.{key}" if where else key, depth + 1))
+        elif isinstance(value, list):
+            stack += [(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
+        elif isinstance(value, str):
+            _check_text(origin, value, where)
+
+
+def _check_text(origin: str, text: str, where: str) -> None:
+    bad = hidden_character(text)
+    if bad is not None:
+        place = where if len(where) <= 120 else where[:120] + "…"
+        raise ArchiveError(f"{origin}: {MANIFEST}: {place} {shown(text, 40)} holds a control "
+                           f"character (U+{ord(bad):04X})")
+
+
 def parse_manifest(origin: str, data: bytes, members: Collection[str]) -> dict[str, Any]:
     """The manifest of the export at ``origin``, every key and value checked, and every file
     it names present among ``members``; ArchiveError naming the key otherwise."""
     try:
-        document = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+        document = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant,
+                              parse_float=_finite)
     except UnicodeDecodeError as err:
         raise ArchiveError(f"{origin}: {MANIFEST} is not UTF-8 text ({err.reason})") from None
     except ValueError as err:
         raise ArchiveError(f"{origin}: {MANIFEST} is not valid JSON ({err})") from None
+    except RecursionError:
+        raise ArchiveError(f"{origin}: {MANIFEST} nests deeper than {_DEPTH} levels") from None
+    _check_strings(origin, document)
     top = _Part(origin, "", document)
     if top.get("format", "text") != FORMAT:
-        raise top.fail("format", f"is {document['format']!r}, expected {FORMAT!r}")
+        raise top.fail("format", f"is {shown(document['format'])}, expected {FORMAT!r}")
     version = top.get("version", "whole number")
     if version > FORMAT_VERSION:
         raise top.fail("version", f"is {version}, newer than this Outboard reads "
@@ -128,8 +199,8 @@ def parse_manifest(origin: str, data: bytes, members: Collection[str]) -> dict[s
     top.time("exported")
     session = top.part("session")
     session.name("title", "session")
-    session.get("artist", "text")
-    session.get("notes", "text")
+    session.text("artist", "artist", limit=200)
+    session.text("notes", "session notes")
     session.time("created")
     studios = _studios(top.parts("studios"))
     titles: set[str] = set()
@@ -149,7 +220,8 @@ def _studios(parts: list[_Part]) -> set[str]:
         name = studio.get("name", "text")
         document = studio.get("document", "object")
         if name != document.get("name"):
-            raise studio.fail("name", f"{name!r} is not the name in the studio's document")
+            raise studio.fail("name", f"{shown(name)} is not the name in the studio's "
+                              "document")
         try:
             actual = fingerprint(studio_from_dict(document, f"{studio.where}.document"))
         except LibraryError as err:
@@ -163,13 +235,17 @@ def _studios(parts: list[_Part]) -> set[str]:
 def _song(song: _Part, studios: set[str], members: Collection[str]) -> None:
     song.count("position")
     source = song.part("source")
-    source.get("path", "text", null=True)
+    source.text("path", "source path", limit=4096, trimmed=False, null=True)
     source.sha256("sha256", null=True)
     source.count("rate", null=True)
     source.count("channels", null=True)
     for i, target in enumerate(song.get("targets", "list")):
         if not isinstance(target, str):
             raise song.fail(f"targets[{i}]", f"is {_kind(target)}, expected text")
+        try:
+            check_name("delivery target", target)
+        except LibraryError as err:
+            raise song.fail(f"targets[{i}]", f"is refused: {err.message}") from None
     song.time("created")
     numbers: set[int] = set()
     for revision in song.parts("revisions"):
@@ -191,7 +267,7 @@ def _song(song: _Part, studios: set[str], members: Collection[str]) -> None:
             raise note.fail("at_seconds", f"is {at}, before the start of the song")
         note.choice("kind", NOTE_KINDS)
         note.choice("author", AUTHORS)
-        if not note.get("body", "text").strip():
+        if not note.text("body", "note"):
             raise note.fail("body", "is empty")
         status = note.choice("status", NOTE_STATUSES)
         if status != "addressed" and note.data["addressed_in"] is not None:
@@ -229,23 +305,32 @@ def _revision(revision: _Part, studios: set[str], members: Collection[str]) -> N
         take.time("created")
         # Written by libraries since the ledger kept them; older archives lack them.
         for key, kind in (("latency_samples", "number"), ("offset_samples", "number"),
-                          ("xruns", "whole number"), ("finished", "text")):
+                          ("finished", "text")):
             if key in take.data:
                 take.get(key, kind, null=True)
+        if "finished" in take.data and take.data["finished"] is not None:
+            take.time("finished")
+        if "xruns" in take.data and take.get("xruns", "whole number") < 0:
+            raise take.fail("xruns", f"is {take.data['xruns']}, expected 0 or more")
     for attachment in revision.parts("attachments"):
         attachment.name("unit", "unit", null=True)
         attachment.name("name", "attachment")
         _file(attachment, "files/", members)
         attachment.sha256("sha256")
-        attachment.get("media_type", "text")
-        if _CONTROL.search(attachment.get("caption", "text")):
-            raise attachment.fail("caption", "contains a control character")
+        if not _MEDIA_TYPE.fullmatch(attachment.get("media_type", "text")):
+            raise attachment.fail("media_type", f"{shown(attachment.data['media_type'])} is "
+                                  "not a media type such as image/jpeg")
+        attachment.text("caption", "caption", limit=2_000)
         attachment.time("created")
 
 
 def _settings(unit: _Part, name: str) -> None:
     definitions = unit.get("definitions", "object")
     for parameter, definition in definitions.items():
+        try:
+            check_name("parameter", parameter)
+        except LibraryError as err:
+            raise unit.fail("definitions", f"is refused: {err.message}") from None
         if not isinstance(definition, dict):
             raise unit.fail(f"definitions.{parameter}", f"is {_kind(definition)}, expected "
                             "an object")
@@ -254,12 +339,17 @@ def _settings(unit: _Part, name: str) -> None:
             raise unit.fail(f"settings.{parameter}", "has no definition in the unit's "
                             "frozen definitions")
         try:
-            check_value(name, parameter, definitions[parameter], value)
+            kept = check_value(name, parameter, definitions[parameter], value)
         except LibraryError as err:
             raise unit.fail(f"settings.{parameter}", f"is refused: {err.message}") from None
-        except (KeyError, TypeError, ValueError) as err:
-            raise unit.fail(f"definitions.{parameter}", f"cannot check a value ({err!r})") \
-                from None
+        except (KeyError, TypeError, ValueError, OverflowError) as err:
+            raise unit.fail(f"definitions.{parameter}", "cannot check a value "
+                            f"({shown(repr(err))})") from None
+        if kept != value:
+            # A library keeps a value on its detent or inside its range exactly; an import
+            # that moved it would not hold what the archive says.
+            raise unit.fail(f"settings.{parameter}", f"is {value!r}, not exactly a value the "
+                            f"control takes (the nearest is {kept!r})")
 
 
 def _file(part: _Part, prefix: str, members: Collection[str]) -> None:
@@ -268,6 +358,6 @@ def _file(part: _Part, prefix: str, members: Collection[str]) -> None:
         return
     check_member_name(part.origin, file)
     if not file.startswith(prefix) or file.endswith("/"):
-        raise part.fail("file", f"'{file}' is not a file under {prefix}")
+        raise part.fail("file", f"{shown(file)} is not a file under {prefix}")
     if file not in members:
-        raise part.fail("file", f"'{file}' is not in the export")
+        raise part.fail("file", f"{shown(file)} is not in the export")

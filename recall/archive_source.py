@@ -10,15 +10,17 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import LibraryError
-from .files import ATTACHMENT_LIMIT
+from .files import ATTACHMENT_LIMIT, file_suffix
+from .records import hidden_character, shown
 
 MANIFEST = "outboard-export.json"
 # No member of an export is larger than this: a print is a WAV file, and WAV stops at 4 GiB.
@@ -27,7 +29,9 @@ MEMBER_LIMIT = 4 * 2**30
 MANIFEST_LIMIT = 64 * 2**20
 _BLOCK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What a damaged or hostile zip file raises while it is read, besides zipfile's own errors.
+_DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError, zlib.error,
+           NotImplementedError, ValueError, OSError)
 
 
 class ArchiveError(LibraryError):
@@ -37,20 +41,27 @@ class ArchiveError(LibraryError):
     exit_code = 2
 
 
+def _reason(err: BaseException) -> str:
+    """An error's own words for a one-line message: escaped, and cut after 120 characters."""
+    text = repr(str(err) or type(err).__name__)[1:-1]
+    return text if len(text) <= 120 else text[:120] + "…"
+
+
 def check_member_name(origin: str, name: str) -> str:
     """``name`` if it is a plain relative path inside the export, else ArchiveError."""
     if not name:
         raise ArchiveError(f"{origin}: a member has an empty name")
-    if _CONTROL.search(name) or "\\" in name:
-        raise ArchiveError(f"{origin}: member {name!r} has a backslash or a control character "
-                           "in its name")
+    if "\\" in name or "\t" in name or hidden_character(name) is not None:
+        raise ArchiveError(f"{origin}: member {shown(name)} has a backslash or a control "
+                           "character in its name")
     if name.startswith("/") or _DRIVE.match(name):
-        raise ArchiveError(f"{origin}: member {name!r} is an absolute path")
+        raise ArchiveError(f"{origin}: member {shown(name)} is an absolute path")
     parts = name.removesuffix("/").split("/")
     if ".." in parts:
-        raise ArchiveError(f"{origin}: member {name!r} points outside the export ('..')")
+        raise ArchiveError(f"{origin}: member {shown(name)} points outside the export ('..')")
     if any(part in ("", ".") for part in parts):
-        raise ArchiveError(f"{origin}: member {name!r} has an empty or '.' part in its path")
+        raise ArchiveError(f"{origin}: member {shown(name)} has an empty or '.' part in its "
+                           "path")
     return name
 
 
@@ -87,11 +98,12 @@ class Source:
     def copy(self, name: str, target: Path, *, limit: int = MEMBER_LIMIT) -> Copied:
         """Copy member ``name`` to the new file ``target`` (synced to disk), hashing it."""
         if name not in self.members:
-            raise ArchiveError(f"{self.origin}: the manifest names member '{name}', which is "
-                               "not in the export")
+            raise ArchiveError(f"{self.origin}: the manifest names member {shown(name)}, which "
+                               "is not in the export")
         declared = self.members[name]
         if declared > limit:
-            raise ArchiveError(f"{self.origin}: member '{name}' is {declared / 2**20:.0f} MiB, "
+            raise ArchiveError(f"{self.origin}: member {shown(name)} is "
+                               f"{declared / 2**20:.0f} MiB, "
                                f"more than such a file may be ({limit // 2**20} MiB)")
         digest, size = hashlib.sha256(), 0
         try:
@@ -99,15 +111,15 @@ class Source:
                 for block in iter(lambda: handle.read(_BLOCK), b""):
                     size += len(block)
                     if size > declared:
-                        raise ArchiveError(f"{self.origin}: member '{name}' is longer than "
-                                           "its declared size")
+                        raise ArchiveError(f"{self.origin}: member {shown(name)} is longer "
+                                           "than its declared size")
                     digest.update(block)
                     out.write(block)
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as err:
-            raise ArchiveError(f"{self.origin}: cannot copy member '{name}' to {target.parent} "
-                               f"({err.strerror or err})") from err
+            raise ArchiveError(f"{self.origin}: cannot copy member {shown(name)} to "
+                               f"{target.parent} ({err.strerror or err})") from err
         return Copied(digest.hexdigest(), size)
 
     @contextmanager
@@ -139,14 +151,14 @@ class FolderSource(Source):
             for entry in sorted(entries, key=lambda e: e.name):
                 name = check_member_name(self.origin, prefix + entry.name)
                 if entry.is_symlink():
-                    raise ArchiveError(f"{self.origin}: '{name}' is a symbolic link; an export "
-                                       "holds only plain files")
+                    raise ArchiveError(f"{self.origin}: {shown(name)} is a symbolic link; an "
+                                       "export holds only plain files")
                 if entry.is_dir(follow_symlinks=False):
                     members.update(self._walk(Path(entry.path), name + "/"))
                 elif entry.is_file(follow_symlinks=False):
                     members[name] = entry.stat(follow_symlinks=False).st_size
                 else:
-                    raise ArchiveError(f"{self.origin}: '{name}' is not a plain file")
+                    raise ArchiveError(f"{self.origin}: {shown(name)} is not a plain file")
         return members
 
     @contextmanager
@@ -156,7 +168,8 @@ class FolderSource(Source):
             descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
                                  | getattr(os, "O_BINARY", 0))
         except OSError as err:
-            raise ArchiveError(f"{self.origin}: cannot read '{name}' ({err.strerror})") from err
+            raise ArchiveError(f"{self.origin}: cannot read {shown(name)} ({err.strerror})"
+                               ) from err
         with os.fdopen(descriptor, "rb") as handle:
             yield handle
 
@@ -169,8 +182,8 @@ class ZipSource(Source):
         origin = str(path)
         try:
             self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as err:
-            raise ArchiveError(f"{origin}: not a readable zip file ({err})") from err
+        except _DAMAGE as err:
+            raise ArchiveError(f"{origin}: not a readable zip file ({_reason(err)})") from err
         try:
             super().__init__(origin, self._members(origin, self.zip.infolist()))
         except BaseException:
@@ -181,20 +194,20 @@ class ZipSource(Source):
     def _members(origin: str, infos: list[zipfile.ZipInfo]) -> dict[str, int]:
         twice = [name for name, n in Counter(i.filename for i in infos).items() if n > 1]
         if twice:
-            raise ArchiveError(f"{origin}: member '{twice[0]}' appears more than once")
+            raise ArchiveError(f"{origin}: member {shown(twice[0])} appears more than once")
         members: dict[str, int] = {}
         for info in infos:
             name = check_member_name(origin, info.filename)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                raise ArchiveError(f"{origin}: member '{name}' is a symbolic link; an export "
-                                   "holds only plain files")
+                raise ArchiveError(f"{origin}: member {shown(name)} is a symbolic link; an "
+                                   "export holds only plain files")
             if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                raise ArchiveError(f"{origin}: member '{name}' is not a plain file")
+                raise ArchiveError(f"{origin}: member {shown(name)} is not a plain file")
             if info.flag_bits & 0x1:
-                raise ArchiveError(f"{origin}: member '{name}' is encrypted")
+                raise ArchiveError(f"{origin}: member {shown(name)} is encrypted")
             if info.file_size > MEMBER_LIMIT:
-                raise ArchiveError(f"{origin}: member '{name}' declares "
+                raise ArchiveError(f"{origin}: member {shown(name)} declares "
                                    f"{info.file_size / 2**30:.1f} GiB, more than any file of "
                                    f"an export may be ({MEMBER_LIMIT // 2**30} GiB)")
             if not info.is_dir():
@@ -206,8 +219,9 @@ class ZipSource(Source):
         try:
             with self.zip.open(name) as handle:
                 yield handle  # type: ignore[misc]
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError) as err:
-            raise ArchiveError(f"{self.origin}: member '{name}' is damaged ({err})") from err
+        except _DAMAGE as err:
+            raise ArchiveError(f"{self.origin}: member {shown(name)} is damaged "
+                               f"({_reason(err)})") from err
 
     def close(self) -> None:
         self.zip.close()
@@ -215,18 +229,22 @@ class ZipSource(Source):
 
 def open_source(path: Path) -> Source:
     """The export at ``path``: a folder, or a file ending in .zip."""
-    if path.is_dir():
-        return FolderSource(path)
-    if path.is_file() and path.suffix.lower() == ".zip":
-        return ZipSource(path)
-    if not path.exists():
+    try:
+        if path.is_dir():
+            return FolderSource(path)
+        if path.is_file() and path.suffix.lower() == ".zip":
+            return ZipSource(path)
+        exists = path.exists()
+    except OSError as err:  # a name too long, a folder that may not be read
+        raise ArchiveError(f"{path}: cannot read it ({err.strerror or err})") from err
+    if not exists:
         raise ArchiveError(f"{path}: no such folder or .zip file")
     raise ArchiveError(f"{path}: neither a folder nor a .zip file")
 
 
 def suffix(path: str) -> str:
-    """A file's suffix as the files folder keeps it: lower case, 12 characters at most."""
-    return PurePosixPath(path.replace("\\", "/")).suffix.lower()[:12]
+    """A file's suffix as the files folder keeps it (see :func:`recall.files.file_suffix`)."""
+    return file_suffix(path)
 
 
 class Staging:

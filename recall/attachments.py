@@ -27,9 +27,12 @@ class AttachmentsMixin:
         units. Printed revisions take attachments too: a photo changes no setting."""
         owner = self.song(song)
         source = Path(file)
-        if not source.is_file():
-            raise LibraryError(f"{source}: no such file to attach")
-        size = source.stat().st_size
+        try:
+            if not source.is_file():
+                raise LibraryError(f"{source}: no such file to attach")
+            size = source.stat().st_size
+        except OSError as err:  # a name too long, a folder that may not be read
+            raise LibraryError(f"{source}: cannot read it ({err.strerror or err})") from err
         if size > ATTACHMENT_LIMIT:
             raise LibraryError(f"{source}: {size / 2**20:.0f} MiB is larger than an attachment "
                                f"may be ({ATTACHMENT_LIMIT // 2**20} MiB)")

@@ -13,17 +13,21 @@ from .attempts import AttemptsMixin
 from .errors import FrozenRevision, LibraryError, NotFound
 from .notes import NotesMixin
 from .records import (
+    LARGEST_INTEGER,
     STATUSES,
     ChainUnit,
     Revision,
+    RevisionSummary,
     Session,
+    SessionSummary,
     Song,
     check_name,
     check_text,
     check_value,
     now,
+    shown,
 )
-from .schema import CHAIN_UNITS, definition_set
+from .schema import definition_set
 from .store import Store
 from .studio import Studio, fingerprint, studio_dict
 from .takes import TakesMixin
@@ -33,11 +37,18 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
     """Everything kept about sessions, songs and revisions, in one library file."""
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:
-        if not create and not Path(path).exists():
-            raise NotFound(f"{path}: no library there (check --library or $OUTBOARD_LIBRARY; "
-                           "'outboard session new' starts one)")
-        self.store = Store(path)
+        try:
+            if not create and not Path(path).exists():
+                raise NotFound(f"{path}: no library there (check --library or "
+                               "$OUTBOARD_LIBRARY; 'outboard session new' starts one)")
+            self.store = Store(path)
+        except OSError as err:  # a name too long, a folder that may not be read or made
+            raise LibraryError(f"{path}: cannot open a library there ({err.strerror or err})"
+                               ) from err
         self.path = self.store.path
+        # Searches match titles as Python compares text without case (SQLite's lower() knows
+        # only ASCII).
+        self.store.db.create_function("casefold", 1, _casefold, deterministic=True)
 
     def close(self) -> None:
         self.store.close()
@@ -64,16 +75,57 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
         rows = self.store.db.execute("SELECT * FROM session ORDER BY title").fetchall()
         return [Session(r["id"], r["title"], r["artist"], r["notes"]) for r in rows]
 
-    def session(self, name: str | int) -> Session:
-        """A session by id or title; NotFound listing the candidates."""
+    def session_summaries(self, query: str = "", *, limit: int | None = None,
+                          offset: int = 0) -> tuple[list[SessionSummary], int]:
+        """Sessions in title order, each with how many songs it has, and how many matched:
+        every session, or those whose title holds ``query`` (whatever the case) or one of
+        whose songs' titles does, each counting the songs that match (all of its songs when
+        its own title does). At most ``limit`` of them after the first ``offset``; the songs
+        themselves are not read.
+
+        Without a query, the sessions are read through the title index, those asked for
+        only; a search reads every session's and song's title (it finds the text anywhere
+        in them)."""
         db = self.store.db
-        if isinstance(name, int) or str(name).isdigit():
-            row = db.execute("SELECT * FROM session WHERE id = ?", (int(name),)).fetchone()
+        needle = query.strip().casefold()
+        count = "SELECT COUNT(*) FROM song WHERE song.session_id = session.id"
+        if not needle:
+            matched = int(db.execute("SELECT COUNT(*) FROM session").fetchone()[0])
+            rows = db.execute(f"SELECT session.*, ({count}) AS songs FROM session"
+                              " ORDER BY title LIMIT ? OFFSET ?",
+                              (-1 if limit is None else limit, offset)).fetchall()
         else:
-            row = db.execute("SELECT * FROM session WHERE title = ?", (name,)).fetchone()
-        if row is None:
+            # Each title is folded once (a filter in SQL would count the songs twice).
+            rows = [r for r in db.execute(
+                f"SELECT session.*, instr(casefold(title), :q) AS whole, CASE WHEN"
+                f" instr(casefold(title), :q) THEN ({count})"
+                f" ELSE ({count} AND instr(casefold(song.title), :q)) END AS songs"
+                " FROM session ORDER BY title", {"q": needle}) if r["whole"] or r["songs"]]
+            matched = len(rows)
+            rows = rows[offset:] if limit is None else rows[offset:offset + limit]
+        return [SessionSummary(r["id"], r["title"], r["artist"], r["songs"])
+                for r in rows], matched
+
+    def session(self, name: str | int) -> Session:
+        """A session by id or title; NotFound listing the candidates. A title that is a
+        number ("1989") is found by title when no session has that id, and refused as
+        ambiguous when one has."""
+        db = self.store.db
+        rows = []
+        number = _number(name)
+        if number is not None:
+            rows = db.execute("SELECT * FROM session WHERE id = ?", (number,)).fetchall()
+        if isinstance(name, str) and _storable(name):
+            rows += db.execute("SELECT * FROM session WHERE title = ? AND id IS NOT ?",
+                               (name, number)).fetchall()
+        if len(rows) > 1:
+            raise NotFound(f"session {shown(name)} is ambiguous: it is the number of "
+                           f"'{rows[0]['title']}' and the title of session {rows[1]['id']}; "
+                           f"name it '{rows[0]['title']}' or {rows[1]['id']}")
+        if not rows:
             titles = ", ".join(s.title for s in self.sessions()) or "none yet"
-            raise NotFound(f"no session '{name}' (sessions: {titles})")
+            raise NotFound(f"no session {shown(name)} (sessions: {titles})")
+        row = rows[0]
         return Session(row["id"], row["title"], row["artist"], row["notes"])
 
     def add_song(self, session: str | int, title: str, *, position: int | None = None,
@@ -92,6 +144,9 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
                 position = (last or 0) + 1
             if position < 1:
                 raise LibraryError(f"track position {position}: positions start at 1")
+            if position > LARGEST_INTEGER:
+                raise LibraryError(f"track position {position} is larger than the library "
+                                   f"holds ({LARGEST_INTEGER})")
             db.execute(
                 "INSERT INTO song (session_id, title, position, source_path, source_sha256,"
                 " source_rate, source_channels, targets, created)"
@@ -124,17 +179,21 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
             (owner.id,)).fetchall()
         return [_song(r) for r in rows]
 
-    def session_overview(self, session: str | int) -> list[tuple[Song, int | None, str | None]]:
-        """A session's songs in track order, each with its latest revision's number and status
+    def session_overview(self, session: str | int, *, matching: str = ""
+                         ) -> list[tuple[Song, int | None, str | None]]:
+        """A session's songs in track order (only those whose title holds ``matching``,
+        whatever the case, when given), each with its latest revision's number and status
         (None for a song with no revision yet), in one query."""
         owner = self.session(session)
+        needle = matching.strip().casefold()
         rows = self.store.db.execute(
             "SELECT song.*, session.title AS session_title, r.number AS latest,"
             " r.status AS latest_status FROM song JOIN session ON session.id = song.session_id"
             " LEFT JOIN revision r ON r.song_id = song.id AND r.number ="
             " (SELECT MAX(number) FROM revision WHERE song_id = song.id)"
-            " WHERE song.session_id = ? ORDER BY song.position, song.title",
-            (owner.id,)).fetchall()
+            " WHERE song.session_id = ?" + (" AND instr(casefold(song.title), ?)" if needle
+                                            else "") + " ORDER BY song.position, song.title",
+            (owner.id, needle) if needle else (owner.id,)).fetchall()
         return [(_song(r), r["latest"], r["latest_status"]) for r in rows]
 
     def song(self, name: str | int) -> Song:
@@ -142,20 +201,26 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
         db = self.store.db
         base = ("SELECT song.*, session.title AS session_title FROM song JOIN session"
                 " ON session.id = song.session_id ")
-        if isinstance(name, int) or str(name).isdigit():
-            rows = db.execute(base + "WHERE song.id = ?", (int(name),)).fetchall()
-        elif "/" in str(name):
-            session_title, _, title = str(name).partition("/")
+        number = _number(name)
+        rows = []
+        if number is not None:
+            rows = db.execute(base + "WHERE song.id = ?", (number,)).fetchall()
+        if isinstance(name, str) and "/" in name and _storable(name):
+            # No title holds a "/", so the first one parts the session from the song.
+            session_title, _, title = name.partition("/")
             rows = db.execute(base + "WHERE session.title = ? AND song.title = ?",
                               (session_title, title)).fetchall()
-        else:
-            rows = db.execute(base + "WHERE song.title = ?", (name,)).fetchall()
+        elif isinstance(name, str) and _storable(name):
+            # A title that is a number ("1999") is found by title too.
+            rows += db.execute(base + "WHERE song.title = ? AND song.id IS NOT ?",
+                               (name, number)).fetchall()
         if len(rows) == 1:
             return _song(rows[0])
         if rows:
             candidates = ", ".join(f"{r['session_title']}/{r['title']}" for r in rows)
-            raise NotFound(f"song '{name}' is ambiguous: {candidates}; name it Session/Song")
-        raise NotFound(f"no song '{name}' (name it Session/Song, or by id)")
+            raise NotFound(f"song {shown(name)} is ambiguous: {candidates}; name it "
+                           "Session/Song")
+        raise NotFound(f"no song {shown(name)} (name it Session/Song, or by id)")
 
     # ------------------------------------------------------------ revisions
     def new_revision(self, song: str | int, *, parent: int | None = None,
@@ -230,7 +295,7 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
 
     def _revision_row(self, db: sqlite3.Connection, song_id: int, number: int) -> sqlite3.Row:
         row = db.execute("SELECT * FROM revision WHERE song_id = ? AND number = ?",
-                         (song_id, number)).fetchone()
+                         (song_id, number)).fetchone() if _number(number) is not None else None
         if row is None:
             numbers = [r[0] for r in db.execute(
                 "SELECT number FROM revision WHERE song_id = ? ORDER BY number", (song_id,))]
@@ -242,10 +307,24 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
         return row
 
     def revisions(self, song: str | int) -> list[Revision]:
+        """Every revision of a song in order, with their chains (a few queries, however many
+        revisions there are)."""
         owner = self.song(song)
-        numbers = [r[0] for r in self.store.db.execute(
-            "SELECT number FROM revision WHERE song_id = ? ORDER BY number", (owner.id,))]
-        return [self.revision(owner.id, n) for n in numbers]
+        with self.store.read() as db:
+            return self._revisions(db, "r.song_id = ?", (owner.id,))
+
+    def revision_summaries(self, song: str | int) -> list[RevisionSummary]:
+        """A song's revisions in order, with their status and the length of their chains
+        but not their settings, in one query."""
+        owner = self.song(song)
+        rows = self.store.db.execute(
+            "SELECT r.number, p.number AS parent_number, r.status,"
+            " EXISTS (SELECT 1 FROM print WHERE print.revision_id = r.id) AS frozen,"
+            " (SELECT COUNT(*) FROM chain_unit WHERE chain_unit.revision_id = r.id) AS units"
+            " FROM revision r LEFT JOIN revision p ON p.id = r.parent_id"
+            " WHERE r.song_id = ? ORDER BY r.number", (owner.id,)).fetchall()
+        return [RevisionSummary(r["number"], r["parent_number"], r["status"],
+                                bool(r["frozen"]), r["units"]) for r in rows]
 
     def revision(self, song: str | int, number: int | None = None) -> Revision:
         """A revision by number (default: the latest), with its whole chain."""
@@ -256,29 +335,51 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
                                     (owner.id,)).fetchone()[0]
                 if number is None:
                     raise NotFound(f"{owner.name} has no revision yet")
-            row = self._revision_row(db, owner.id, number)
-            parent = db.execute("SELECT number FROM revision WHERE id = ?",
-                                (row["parent_id"],)).fetchone() if row["parent_id"] else None
-            studio = db.execute("SELECT fingerprint FROM studio WHERE id = ?",
-                                (row["studio_id"],)).fetchone() if row["studio_id"] else None
-            frozen = db.execute("SELECT 1 FROM print WHERE revision_id = ?",
-                                (row["id"],)).fetchone() is not None
-            chain = []
-            for unit in db.execute(CHAIN_UNITS, (row["id"],)).fetchall():
-                stored = {s["parameter"]: s["value"] for s in db.execute(
-                    "SELECT parameter, value FROM setting WHERE chain_unit_id = ?",
-                    (unit["id"],))}
-                defined = json.loads(unit["definitions"])
-                # In front-panel order, as the profile lists them.
-                settings = {p: stored[p] for p in defined if p in stored}
-                chain.append(ChainUnit(unit["unit"], unit["profile"], bool(unit["bypassed"]),
-                                       settings, defined))
-        return Revision(
-            id=row["id"], song_id=owner.id, number=row["number"],
-            parent_number=parent[0] if parent else None, status=row["status"],
-            chain=tuple(chain), studio_fingerprint=studio[0] if studio else None,
-            routing=json.loads(row["routing"]), calibration=json.loads(row["calibration"]),
-            frozen=frozen, created=row["created"])
+            found = self._revisions(db, "r.song_id = ? AND r.number = ?",
+                                    (owner.id, number)) if _number(number) is not None else []
+            if not found:
+                self._revision_row(db, owner.id, number)  # NotFound, naming the revisions
+            return found[0]
+
+    @staticmethod
+    def _revisions(db: sqlite3.Connection, where: str,
+                   parameters: tuple[Any, ...]) -> list[Revision]:
+        """The revisions ``where`` picks (a condition on ``r``, the revision table), in
+        order, each with its chain: three queries, however many revisions and units."""
+        rows = db.execute(
+            "SELECT r.*, p.number AS parent_number, studio.fingerprint AS studio_fingerprint,"
+            " EXISTS (SELECT 1 FROM print WHERE print.revision_id = r.id) AS frozen"
+            " FROM revision r LEFT JOIN revision p ON p.id = r.parent_id"
+            f" LEFT JOIN studio ON studio.id = r.studio_id WHERE {where} ORDER BY r.number",
+            parameters).fetchall()
+        if not rows:
+            return []
+        stored: dict[int, dict[str, float]] = {}
+        for unit_id, parameter, value in db.execute(
+                "SELECT s.chain_unit_id, s.parameter, s.value FROM revision r JOIN chain_unit c"
+                f" ON c.revision_id = r.id JOIN setting s ON s.chain_unit_id = c.id WHERE {where}",
+                parameters):
+            stored.setdefault(unit_id, {})[parameter] = value
+        chains: dict[int, list[ChainUnit]] = {}
+        defined: dict[int, dict[str, Any]] = {}  # read once per set; records are not changed
+        for unit in db.execute(
+                "SELECT c.*, d.document AS definitions FROM revision r JOIN chain_unit c"
+                " ON c.revision_id = r.id JOIN definition_set d ON d.id = c.definition_set_id"
+                f" WHERE {where} ORDER BY c.revision_id, c.position", parameters):
+            definitions = defined.setdefault(unit["definition_set_id"],
+                                             json.loads(unit["definitions"]))
+            values = stored.get(unit["id"], {})
+            # In front-panel order, as the profile lists them.
+            settings = {p: values[p] for p in definitions if p in values}
+            chains.setdefault(unit["revision_id"], []).append(ChainUnit(
+                unit["unit"], unit["profile"], bool(unit["bypassed"]), settings, definitions))
+        return [Revision(
+            id=row["id"], song_id=row["song_id"], number=row["number"],
+            parent_number=row["parent_number"], status=row["status"],
+            chain=tuple(chains.get(row["id"], ())),
+            studio_fingerprint=row["studio_fingerprint"], routing=json.loads(row["routing"]),
+            calibration=json.loads(row["calibration"]), frozen=bool(row["frozen"]),
+            created=row["created"]) for row in rows]
 
     def _editable(self, db: sqlite3.Connection, song: Song, number: int) -> sqlite3.Row:
         row = self._revision_row(db, song.id, number)
@@ -320,7 +421,7 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
     def _definition(definitions: dict[str, Any], unit: str, parameter: str) -> dict[str, Any]:
         if parameter not in definitions:
             known = ", ".join(sorted(definitions)) or "none"
-            raise NotFound(f"{unit} has no parameter '{parameter}' (it has: {known})")
+            raise NotFound(f"{unit} has no parameter {shown(parameter)} (it has: {known})")
         return definitions[parameter]
 
     def _renumber(self, db: sqlite3.Connection, revision_id: int, names: list[str]) -> None:
@@ -352,12 +453,14 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
         row = db.execute("SELECT chain_unit.*, definition_set.document AS definitions"
                          " FROM chain_unit JOIN definition_set"
                          " ON definition_set.id = chain_unit.definition_set_id"
-                         " WHERE revision_id = ? AND unit = ?", (revision["id"], unit)).fetchone()
+                         " WHERE revision_id = ? AND unit = ?",
+                         (revision["id"], unit)).fetchone() if _storable(unit) else None
         if row is None:
             names = ", ".join(r[0] for r in db.execute(
                 "SELECT unit FROM chain_unit WHERE revision_id = ? ORDER BY position",
                 (revision["id"],))) or "none"
-            raise NotFound(f"revision {revision['number']} has no unit '{unit}' (chain: {names})")
+            raise NotFound(f"revision {revision['number']} has no unit {shown(unit)} "
+                           f"(chain: {names})")
         return row
 
     def set_bypass(self, song: str | int, number: int, unit: str, bypassed: bool) -> Revision:
@@ -395,7 +498,7 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
 
     def set_status(self, song: str | int, number: int, status: str) -> Revision:
         if status not in STATUSES:
-            raise LibraryError(f"status '{status}' is not one of {', '.join(STATUSES)}")
+            raise LibraryError(f"status {shown(status)} is not one of {', '.join(STATUSES)}")
         owner = self.song(song)
         with self.store.write() as db:
             row = self._revision_row(db, owner.id, number)
@@ -416,6 +519,32 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
             if row["status"] == "draft":
                 db.execute("UPDATE revision SET status = 'printed' WHERE id = ?", (row["id"],))
         return take
+
+def _number(name: str | int) -> int | None:
+    """``name`` as a record's number when it is one the library can hold (ids and revision
+    numbers are written in ASCII digits), else None."""
+    if isinstance(name, int) and not isinstance(name, bool):
+        number = name
+    elif isinstance(name, str) and name.isascii() and name.isdigit() and len(name) < 20:
+        number = int(name)
+    else:
+        return None
+    return number if 0 <= number <= LARGEST_INTEGER else None
+
+
+def _storable(text: str) -> bool:
+    """Whether SQLite can take ``text`` (not so with lone surrogates, which undecodable
+    command-line bytes become); a name that is not storable names nothing."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _casefold(text: object) -> object:
+    return text.casefold() if isinstance(text, str) else text
+
 
 def _song(row: sqlite3.Row) -> Song:
     return Song(row["id"], row["session_id"], row["session_title"], row["title"],

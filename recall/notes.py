@@ -3,11 +3,21 @@ they are addressed in a revision or declined."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from typing import TYPE_CHECKING
 
 from .errors import LibraryError, NotFound
-from .records import AUTHORS, NOTE_KINDS, NOTE_STATUSES, Note, check_text, now
+from .records import (
+    AUTHORS,
+    LARGEST_INTEGER,
+    NOTE_KINDS,
+    NOTE_STATUSES,
+    Note,
+    check_text,
+    now,
+    shown,
+)
 
 if TYPE_CHECKING:
     from .library import Library
@@ -19,12 +29,14 @@ class NotesMixin:
     def add_note(self: Library, song: str | int, body: str, *, kind: str, author: str,
                  revision: int | None = None, at_seconds: float | None = None) -> Note:
         if kind not in NOTE_KINDS:
-            raise LibraryError(f"note kind '{kind}' is not one of {', '.join(NOTE_KINDS)}")
+            raise LibraryError(f"note kind {shown(kind)} is not one of {', '.join(NOTE_KINDS)}")
         if author not in AUTHORS:
-            raise LibraryError(f"author '{author}' is not one of {', '.join(AUTHORS)}")
+            raise LibraryError(f"author {shown(author)} is not one of {', '.join(AUTHORS)}")
         body = check_text("note", body)
         if not body:
             raise LibraryError("a note needs some text")
+        if at_seconds is not None and not math.isfinite(at_seconds):
+            raise LibraryError(f"time {at_seconds} is not a moment in the song")
         if at_seconds is not None and at_seconds < 0:
             raise LibraryError(f"time {at_seconds} is before the start of the song")
         owner = self.song(song)
@@ -38,6 +50,8 @@ class NotesMixin:
         return self.note(int(cursor.lastrowid))  # type: ignore[arg-type]
 
     def note(self: Library, note_id: int) -> Note:
+        if not 0 <= note_id <= LARGEST_INTEGER:
+            raise NotFound(f"no note {note_id}")
         row = self.store.db.execute(
             "SELECT note.*, r.number AS revision_number, a.number AS addressed_number"
             " FROM note LEFT JOIN revision r ON r.id = note.revision_id"
@@ -50,7 +64,8 @@ class NotesMixin:
     def notes(self: Library, song: str | int, *, status: str | None = None) -> list[Note]:
         owner = self.song(song)
         if status is not None and status not in NOTE_STATUSES:
-            raise LibraryError(f"status '{status}' is not one of {', '.join(NOTE_STATUSES)}")
+            raise LibraryError(f"status {shown(status)} is not one of "
+                               f"{', '.join(NOTE_STATUSES)}")
         rows = self.store.db.execute(
             "SELECT note.*, r.number AS revision_number, a.number AS addressed_number"
             " FROM note LEFT JOIN revision r ON r.id = note.revision_id"

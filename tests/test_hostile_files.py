@@ -805,11 +805,11 @@ def test_a_damaged_mix_is_not_recorded_as_a_song_source(demo: Path, capsys,
 
 
 @pytest.mark.parametrize("name", ["wav", "aiff"])
-def test_a_mix_too_big_for_its_header_is_refused_not_cut(demo: Path, capsys,
+def test_a_mix_too_big_for_its_header_is_refused_not_cut(demo: Path, capsys, tmp_path: Path,
                                                          name: str) -> None:
     # Three hours at 96 kHz is 6.2 GB: a plain WAV or AIFF cannot say so, and a reader takes
     # its first 4 GiB for the whole mix. (The file is sparse: it takes no room on the disk.)
-    big = audio_file(demo, name)
+    big = audio_file(tmp_path, name)
     with big.open("r+b") as handle:
         handle.truncate(5 * 2**30)
     before = library_state(demo)
@@ -828,3 +828,25 @@ def test_a_file_name_with_a_line_break_is_shown_on_one_line(capsys, tmp_path: Pa
     assert (code, out) == (2, "")
     assert err == (f"outboard: {tmp_path}/mix\\nfinal\\x1b[2J.wav: not a readable audio file "
                    "(Format not recognised.)\n")
+
+
+def test_a_mix_saved_over_since_it_was_set_is_not_printed_under_its_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    # Another mix of the same length saved over the one the song was given: a print of it
+    # would carry the old mix's checksum in its metadata. (A demo of its own: this one prints.)
+    demo = tmp_path
+    build_demo(demo)
+    monkeypatch.setenv("OUTBOARD_LIBRARY", str(demo / "library.sqlite"))
+    monkeypatch.setenv("OUTBOARD_STUDIO", str(demo / "demo-studio.toml"))
+    mix = demo / "01 Opener.wav"
+    audio, rate = sf.read(str(mix), dtype="float32")
+    sf.write(str(mix), audio * 0.5, rate, subtype="PCM_24")
+    before = library_state(demo)
+    code, out, err = run(capsys, "print", SONG)
+    assert_refused_on_stderr(code, out, err, mix.resolve())
+    assert "the mix has changed since it was set for 'Night Drive/Opener'" in err
+    assert library_state(demo) == before
+    assert run(capsys, "song", "set", SONG, "--source", str(mix))[0] == 0
+    code, out, err = run(capsys, "print", SONG, "--no-fingerprint")
+    assert code == 0, err
+    assert library_state(demo)[0] == before[0] + 1

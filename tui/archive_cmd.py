@@ -8,9 +8,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from controller.errors import EXIT_CHECK_FAILED, EXIT_OK
+from controller.chain import library_path
+from controller.errors import EXIT_CHECK_FAILED, EXIT_OK, InputError, error_line
 from recall.archive import export_session, import_session
 from recall.archive_check import backup_library, check_library
+from recall.files import files_folder
 
 from .library_access import emit as _emit
 from .library_access import open_library as _open
@@ -57,7 +59,11 @@ def _plural(count: int, noun: str) -> str:
 
 def run_export(args: argparse.Namespace) -> int:
     with _open(args) as library:
-        report = export_session(library, args.session, args.dest)
+        try:
+            report = export_session(library, args.session, args.dest)
+        except OSError as err:  # a full disk, a folder not writable, a name too long
+            raise InputError(f"{args.dest}: cannot write the export "
+                             f"({err.strerror or err})") from err
     for warning in report.warnings:
         print(f"outboard: warning: {warning}", file=sys.stderr)
     if args.json:
@@ -70,8 +76,20 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    with _open(args, create=True) as library:
-        report = import_session(library, args.source, title=args.title)
+    path = library_path(args.library)
+    fresh = not path.exists()
+    try:
+        with _open(args, create=True) as library:
+            report = import_session(library, args.source, title=args.title)
+    except OSError as err:  # the files folder not writable, a full disk
+        if fresh:
+            _remove_new_library(path)
+        raise InputError(f"{args.source}: cannot import into {path} "
+                         f"({err.strerror or err})") from err
+    except BaseException:
+        if fresh:
+            _remove_new_library(path)
+        raise
     if args.json:
         _emit(asdict(report))
     else:
@@ -79,6 +97,17 @@ def run_import(args: argparse.Namespace) -> int:
               f"{_plural(report.revisions, 'revision')}, {_plural(report.prints, 'print')}, "
               f"{_plural(report.attachments, 'attachment')}, {_plural(report.notes, 'note')}")
     return EXIT_OK
+
+
+def _remove_new_library(path: Path) -> None:
+    """Take away the library an import refused before anything went into it: a refused
+    import leaves no empty library behind."""
+    for side in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + side).unlink(missing_ok=True)
+    try:
+        files_folder(path).rmdir()
+    except OSError:  # not there, or not empty
+        pass
 
 
 def run_backup(args: argparse.Namespace) -> int:
@@ -101,6 +130,6 @@ def run_check(args: argparse.Namespace) -> int:
                "problems": [{**asdict(p), "message": p.line} for p in report.problems]})
     else:
         for problem in report.problems:
-            print(f"outboard: {problem.line}", file=sys.stderr)
+            print(error_line(problem.line), file=sys.stderr)
         print(report.summary)
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED

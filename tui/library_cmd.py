@@ -80,13 +80,16 @@ def session_new(args: argparse.Namespace) -> int:
 
 def session_list(args: argparse.Namespace) -> int:
     with _open(args) as library:
-        for session in library.sessions():
-            songs = len(library.songs(session.id))
-            if args.json:
-                _emit({**asdict(session), "songs": songs})
-            else:
-                artist = f" — {session.artist}" if session.artist else ""
-                print(f"{session.id:>4}  {session.title}{artist}  ({songs} songs)")
+        sessions = library.sessions()
+        summaries, _ = library.session_summaries()  # the songs counted in the same query
+    songs = {s.id: s.songs for s in summaries}
+    for session in sessions:
+        if args.json:
+            _emit({**asdict(session), "songs": songs.get(session.id, 0)})
+        else:
+            artist = f" — {session.artist}" if session.artist else ""
+            print(f"{session.id:>4}  {session.title}{artist}  ({songs.get(session.id, 0)} "
+                  "songs)")
     return EXIT_OK
 
 
@@ -148,7 +151,7 @@ def song_list(args: argparse.Namespace) -> int:
 def song_show(args: argparse.Namespace) -> int:
     with _open(args) as library:
         song = library.song(args.song)
-        revisions = library.revisions(song.id)
+        revisions = library.revision_summaries(song.id)
         notes = library.notes(song.id)
     if args.json:
         _emit({**asdict(song), "revisions": [{"number": r.number, "status": r.status,
@@ -162,7 +165,7 @@ def song_show(args: argparse.Namespace) -> int:
     print(f"  targets: {', '.join(song.targets) or 'none'}")
     for r in revisions:
         print(f"  rev {r.number}: {r.status}{', frozen' if r.frozen else ''}, "
-              f"{len(r.chain)} units")
+              f"{r.units} units")
     open_notes = [n for n in notes if n.status == "open"]
     print(f"  {len(open_notes)} open notes of {len(notes)}")
     return EXIT_OK

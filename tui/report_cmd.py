@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from controller.errors import EXIT_OK, InputError
 from controller.report import Report, SessionReport, session_report, song_report
 from controller.report_render import FORMATS, render
 from recall.errors import NotFound
+from recall.files import fit_bytes, portable_name
 
 from .library_access import open_library
 
@@ -89,24 +89,34 @@ def _gather(library: Any, args: argparse.Namespace) -> Report:
     return session_report(library, session.id)
 
 
+# The longest default name without its suffix, in bytes: room is left for ".html" and for
+# the Markdown plots named after it ("<name>-<track>-loudness.png").
+NAME_BYTES = 200
+
+
 def _file_name(title: str) -> str:
-    """A song's or session's title fit for a file name."""
-    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", title).strip(" .") or "report"
+    """A song's or session's title fit for a file name (see
+    :func:`recall.files.portable_name`); the suffix is added after."""
+    return portable_name(title, limit=NAME_BYTES, fallback="report")
 
 
 def check_target(target: Path) -> Path:
     """``target`` if a file can be written there; InputError naming it otherwise."""
-    if target.is_dir():
-        raise InputError(f"{target}: is a folder; name the file to write")
-    if not target.parent.is_dir():
-        raise InputError(f"{target}: folder {target.parent} does not exist")
+    try:
+        if target.is_dir():
+            raise InputError(f"{target}: is a folder; name the file to write")
+        if not target.parent.is_dir():
+            raise InputError(f"{target}: folder {target.parent} does not exist")
+    except OSError as err:  # a name too long, a folder that may not be read
+        raise InputError(f"{target}: cannot write there ({err.strerror or err})") from err
     return target
 
 
 def write_atomically(target: Path, data: bytes) -> None:
     """Write ``data`` beside ``target``, then rename it into place: a reader (or the artist's
     mail client) sees either the old file or the whole new one."""
-    partial = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    partial = target.with_name(f".{fit_bytes(target.name, 200)}.{os.getpid()}."
+                               f"{secrets.token_hex(4)}.partial")
     try:
         with partial.open("xb") as out:
             out.write(data)

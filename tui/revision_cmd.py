@@ -23,6 +23,7 @@ from recall.records import (
     format_time,
     parse_time,
     parse_value,
+    shown,
 )
 from recall.studio import Studio, load_studio
 
@@ -198,11 +199,12 @@ def rev_set(args: argparse.Namespace) -> int:
             target, equals, text = assignment.partition("=")
             unit, dot, parameter = target.rpartition(".")
             if not equals or not dot:
-                raise InputError(f"'{assignment}': write UNIT.PARAM=VALUE")
+                raise InputError(f"{shown(assignment)}: write UNIT.PARAM=VALUE")
             chain_unit = revision.unit(unit)
             if parameter not in chain_unit.definitions:
                 known = ", ".join(chain_unit.definitions)
-                raise InputError(f"{unit} has no parameter '{parameter}' (it has: {known})")
+                raise InputError(f"{unit} has no parameter {shown(parameter)} (it has: "
+                                 f"{known})")
             changes.setdefault(unit, {})[parameter] = parse_value(
                 chain_unit.definitions[parameter], text)
         for unit, values in changes.items():

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.errors import EXIT_OK, InputError
+from recall.files import fit_bytes
 from recall.sheet import session_sheet, song_sheet
 from recall.sheet_render import FORMATS, render
 
@@ -63,17 +64,21 @@ def run_sheet(args: argparse.Namespace) -> int:
 
 def _check_target(target: Path) -> Path:
     """``target`` if a file can be written there; InputError naming it otherwise."""
-    if target.is_dir():
-        raise InputError(f"{target}: is a folder; name the file to write")
-    if not target.parent.is_dir():
-        raise InputError(f"{target}: folder {target.parent} does not exist")
+    try:
+        if target.is_dir():
+            raise InputError(f"{target}: is a folder; name the file to write")
+        if not target.parent.is_dir():
+            raise InputError(f"{target}: folder {target.parent} does not exist")
+    except OSError as err:  # a name too long, a folder that may not be read
+        raise InputError(f"{target}: cannot write there ({err.strerror or err})") from err
     return target
 
 
 def write_atomically(target: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``target``, then rename it into place, so
     a reader sees either the old file or the whole new one."""
-    partial = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    partial = target.with_name(f".{fit_bytes(target.name, 200)}.{os.getpid()}."
+                               f"{secrets.token_hex(4)}.partial")
     try:
         # Mode "x" creates the file with the usual permissions (mkstemp's are owner-only).
         with partial.open("x", encoding="utf-8", newline="") as out:
