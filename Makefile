@@ -29,6 +29,7 @@ test: system-packages $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/meter.py
 	$(BIN)/python benchmarks/library.py
+	$(BIN)/python benchmarks/commands.py
 	$(BIN)/python benchmarks/devices.py
 	$(BIN)/python benchmarks/recall.py
 	$(BIN)/python benchmarks/app.py

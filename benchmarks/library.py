@@ -59,6 +59,24 @@ def fill(path: Path, *, sessions: int, songs: int, revisions: int) -> dict[str, 
             "bytes": path.stat().st_size}
 
 
+def prepared(path: Path, *, sessions: int, songs: int, revisions: int) -> dict[str, Any]:
+    """The library at ``path``: filled there, unless a library of this shape was filled
+    there before (its figures are kept beside it, in ``<path>.fill.json``), so that the
+    benchmarks can share one full-size library instead of filling it for each run."""
+    shape = {"sessions": sessions, "songs": songs, "revisions": revisions}
+    record = path.with_name(path.name + ".fill.json")
+    if path.exists() and record.exists():
+        kept = json.loads(record.read_text())
+        if kept.get("shape") == shape:
+            return dict(kept["fill"])
+    for stale in (record, path, path.with_name(path.name + "-wal"),
+                  path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    made = fill(path, sessions=sessions, songs=songs, revisions=revisions)
+    record.write_text(json.dumps({"shape": shape, "fill": made}))
+    return made
+
+
 def _bulk(db: Any, sessions: int, songs: int, revisions: int) -> None:
     now = "2026-01-01T00:00:00+00:00"
     db.execute("CREATE TEMP TABLE n(i INTEGER PRIMARY KEY)")
@@ -157,11 +175,15 @@ def main() -> int:
     parser.add_argument("--songs", type=int, default=10, help="songs per session")
     parser.add_argument("--revisions", type=int, default=10, help="revisions per song")
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--library", metavar="PATH", type=Path,
+                        help="fill the library here and keep it, or reuse the one of the "
+                        "same shape filled here before (default: a temporary file)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "library.sqlite"
-        made = fill(path, sessions=args.sessions, songs=args.songs, revisions=args.revisions)
+        path = args.library or Path(folder) / "library.sqlite"
+        made = prepared(path, sessions=args.sessions, songs=args.songs,
+                        revisions=args.revisions)
         results = measure(path, sessions=args.sessions, songs=args.songs,
                           revisions=args.revisions, runs=args.runs)
     report = {"sessions": args.sessions, "songs": args.sessions * args.songs,

@@ -52,8 +52,8 @@ class DiffView:
 def load_diff(library: Library, song: str, a: int | None, b: int | None,
               chosen: int | None) -> DiffView:
     """Revisions ``a`` and ``b`` of ``song`` compared; by default the chosen revision (or the
-    latest) against its parent (or the revision before it)."""
-    revisions = {r.number: r for r in library.revisions(song)}
+    latest) against its parent (or the revision before it). Only those two are read whole."""
+    revisions = {r.number: r for r in library.revision_summaries(song)}
     numbers = tuple(revisions)
     if not numbers:
         return DiffView(song, numbers, chosen, None)
@@ -63,7 +63,9 @@ def load_diff(library: Library, song: str, a: int | None, b: int | None,
         parent = revisions[b].parent_number
         earlier = [n for n in numbers if n < b]
         a = parent if parent in revisions else (earlier[-1] if earlier else b)
-    diff = diff_revisions(song, revisions[a], revisions[b], library.notes(song))
+    owner = library.song(song)
+    diff = diff_revisions(song, library.revision(owner.id, a), library.revision(owner.id, b),
+                          library.notes(owner.id))
     return DiffView(song, numbers, chosen, diff)
 
 

@@ -53,7 +53,7 @@ class Resolution:
 def load_thread(library: Library, song: str, *, only_open: bool) -> Thread:
     notes = library.notes(song)
     shown = [n for n in notes if n.status == "open"] if only_open else notes
-    revisions = tuple(r.number for r in library.revisions(song))
+    revisions = tuple(r.number for r in library.revision_summaries(song))
     return Thread(song, tuple(shown), revisions, sum(n.status == "open" for n in notes))
 
 

@@ -3,10 +3,13 @@ previewed in Markdown and exported as Markdown, HTML, CSV or JSON to a file writ
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markdown import Markdown
+from rich.segment import Segment
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -61,6 +64,40 @@ def load_preview(library: Library, request: Request) -> Preview:
     return Preview(*facts, 1, render(song, "md"))
 
 
+class LaidOutMarkdown(Markdown):
+    """Rich's Markdown, laid out once at the width it is shown, where it is made (a worker):
+    laying out a sheet's tables takes a tenth of a second or more, which the event loop
+    would otherwise spend (more than once) when it measures and paints the preview. At
+    another width (the terminal resized) it is laid out again there, once."""
+
+    def __init__(self, markup: str, width: int) -> None:
+        super().__init__(markup)
+        self.width = width
+        self._lines: dict[int, list[list[Segment]]] = {}
+        self._laying_out = False
+        console = Console(file=io.StringIO(), width=width, force_terminal=True,
+                          color_system="truecolor", legacy_windows=False)
+        self._lay_out(console, console.options)
+
+    def _lay_out(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
+        self._laying_out = True
+        try:
+            lines = console.render_lines(self, options, pad=False)
+        finally:
+            self._laying_out = False
+        self._lines[options.max_width] = lines
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self._laying_out:
+            yield from super().__rich_console__(console, options)
+            return
+        lines = self._lines.get(options.max_width) or self._lay_out(console, options)
+        for line in lines:
+            yield from line
+            yield Segment.line()
+
+
 def default_name(preview: Preview, fmt: str) -> str:
     """"Night Drive - Opener - rev 2.html", or "Night Drive - session.html"."""
     if preview.request.scope == "session":
@@ -90,13 +127,15 @@ class SheetScreen(OutboardScreen):
     SheetScreen #sheet-scope { width: 30; }
     SheetScreen #sheet-format { width: 12; }
     SheetScreen #sheet-path { margin: 0 1; }
-    SheetScreen #sheet-preview { height: 1fr; border-top: solid $primary; }
+    SheetScreen #sheet-preview { height: 1fr; border-top: solid $primary;
+                                 scrollbar-gutter: stable; }
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.preview: Preview | None = None
         self.suggested = ""  # the default path last put in the path field
+        self.laid_out: LaidOutMarkdown | None = None  # the preview showing
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -127,7 +166,14 @@ class SheetScreen(OutboardScreen):
             self.query_one("#sheet-title", Static).update("Sheet")
             self.query_one("#sheet-status", Static).update(NO_SONG)
             return
-        self.load(Request(song, self.outboard.revision, self.scope))
+        self.load(Request(song, self.outboard.revision, self.scope), self.preview_width,
+                  self.laid_out)
+
+    @property
+    def preview_width(self) -> int:
+        """The preview's width in columns (the screen's, less the scroll bar, before the
+        first layout)."""
+        return self.query_one("#sheet-markdown").size.width or max(self.app.size.width - 2, 20)
 
     @on(Select.Changed, "#sheet-scope")
     def scope_changed(self) -> None:
@@ -142,12 +188,20 @@ class SheetScreen(OutboardScreen):
             path.value = f"{path.value.rpartition('.')[0]}.{self.fmt}"
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="sheet-preview")
-    def load(self, request: Request) -> None:
+    def load(self, request: Request, width: int, showing: LaidOutMarkdown | None) -> None:
+        """The sheet, shown at once; then its preview, laid out here (see LaidOutMarkdown)
+        unless the one ``showing`` is the same."""
         with self.context.library() as library:
             preview = load_preview(library, request)
-        self.app.call_from_thread(self.show_preview, preview)
+        same = showing is not None and (showing.markup, showing.width) == (preview.markdown,
+                                                                           width)
+        self.app.call_from_thread(self.show_preview, preview, same)
+        laid_out = (showing if same and showing is not None
+                    else LaidOutMarkdown(preview.markdown, width))
+        self.app.call_from_thread(self.show_laid_out, preview, laid_out)
 
-    def show_preview(self, preview: Preview) -> None:
+    def show_preview(self, preview: Preview, same: bool = False) -> None:
+        """The sheet's title and path; ``same``: the preview showing is this sheet's."""
         path = self.query_one("#sheet-path", Input)
         if not path.value or path.value == self.suggested:
             self.suggest_path(preview)
@@ -159,9 +213,15 @@ class SheetScreen(OutboardScreen):
         status = self.query_one("#sheet-status", Static)
         if status.content == NO_SONG:
             status.update(HINT)
+        if not same:
+            self.query_one("#sheet-markdown", Static).update("[dim]Laying out the preview…[/]")
+
+    def show_laid_out(self, preview: Preview, laid_out: LaidOutMarkdown) -> None:
         # Rich's Markdown: Textual's Markdown widget takes a second or two of the event loop
         # to lay out a sheet's tables.
-        self.query_one("#sheet-markdown", Static).update(Markdown(preview.markdown))
+        if preview is self.preview and laid_out is not self.laid_out:
+            self.laid_out = laid_out
+            self.query_one("#sheet-markdown", Static).update(laid_out)
 
     def suggest_path(self, preview: Preview) -> None:
         folder = self.context.demo_folder or Path.cwd()
