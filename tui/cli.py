@@ -45,9 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 a check failed, 2 bad input or usage, "
         "3 a device or audio fault.",
     )
-    parser.add_argument("--library", metavar="PATH", help="with no command: open the app on "
-                        "this library (default: $OUTBOARD_LIBRARY, else your user data folder)")
-    parser.add_argument("--studio", metavar="FILE", help="with no command: the studio file "
+    # Kept apart from a command's own --library and --studio, which would otherwise overwrite
+    # them with None; main() hands them on.
+    parser.add_argument("--library", metavar="PATH", dest="top_library",
+                        help="the library, for the app or the command that follows (default: "
+                        "$OUTBOARD_LIBRARY, else your user data folder)")
+    parser.add_argument("--studio", metavar="FILE", dest="top_studio",
+                        help="the studio file, for the app or the command that follows "
                         "(default: $OUTBOARD_STUDIO)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     measure_cmd.register(commands)
@@ -90,6 +94,9 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name in ("library", "studio"):  # the command's own option, else the one before it
+        if getattr(args, name, None) is None:
+            setattr(args, name, getattr(args, f"top_{name}"))
     if getattr(args, "handler", None) is None:
         args.handler = app_cmd.run_app  # no command: the app
     try:

@@ -100,3 +100,16 @@ def test_a_damaged_library_is_one_line_and_the_check_lists_it(capsys, lib: Path)
     assert "Traceback" not in err
     code, out, err = run(capsys, "library", "check")
     assert code == 1 and "damaged" in err and "Traceback" not in err
+
+
+def test_library_before_the_command_is_the_commands_library(capsys, lib: Path,
+                                                            tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    assert run(capsys, "--library", str(other), "session", "new", "Elsewhere")[0] == 0
+    assert not lib.exists()  # $OUTBOARD_LIBRARY was not touched
+    code, out, _ = run(capsys, "--library", str(other), "session", "list")
+    assert code == 0 and "Elsewhere" in out
+    # The command's own --library wins over the one before it.
+    code, _, err = run(capsys, "--library", str(other), "session", "list", "--library",
+                       str(tmp_path / "none.sqlite"))
+    assert code == 2 and "none.sqlite: no library there" in err
