@@ -120,7 +120,10 @@ def export_session(library: Library, session: str | int, dest: Path | str) -> Ex
         name = f"{item.folder}/{sha[:2]}/{sha}{item.suffix}"
         item.entry["file"] = name
         members[name] = item.source
-    data = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+    # Compact: Python's fast encoder does not indent, and a long career's session runs to
+    # megabytes of manifest (any JSON viewer lays it out).
+    data = (json.dumps(manifest, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            + "\n").encode()
     dest.parent.mkdir(parents=True, exist_ok=True)
     (_write_zip if zipped else _write_folder)(dest, data, members)
     revisions = [r for s in manifest["songs"] for r in s["revisions"]]
