@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +10,10 @@ from controller.errors import EXIT_OK, InputError
 from controller.report import Report, SessionReport, session_report, song_report
 from controller.report_render import FORMATS, render
 from recall.errors import NotFound
-from recall.files import fit_bytes, portable_name
+from recall.files import portable_name
 
 from .library_access import open_library
+from .output_file import check_target, write_atomically
 
 
 def register(commands: Any) -> None:
@@ -53,8 +52,8 @@ def run_report(args: argparse.Namespace) -> int:
         target = Path.cwd() / f"{_file_name(title)}.{args.format}"
     rendered = render(report, args.format, name=target.stem)
     for name, data in rendered.images:
-        write_atomically(target.with_name(name), data)
-    write_atomically(target, rendered.text.encode("utf-8"))
+        write_atomically(target.with_name(name), data, what="the report")
+    write_atomically(target, rendered.text.encode("utf-8"), what="the report")
     print(target)
     return EXIT_OK
 
@@ -98,31 +97,3 @@ def _file_name(title: str) -> str:
     """A song's or session's title fit for a file name (see
     :func:`recall.files.portable_name`); the suffix is added after."""
     return portable_name(title, limit=NAME_BYTES, fallback="report")
-
-
-def check_target(target: Path) -> Path:
-    """``target`` if a file can be written there; InputError naming it otherwise."""
-    try:
-        if target.is_dir():
-            raise InputError(f"{target}: is a folder; name the file to write")
-        if not target.parent.is_dir():
-            raise InputError(f"{target}: folder {target.parent} does not exist")
-    except OSError as err:  # a name too long, a folder that may not be read
-        raise InputError(f"{target}: cannot write there ({err.strerror or err})") from err
-    return target
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` beside ``target``, then rename it into place: a reader (or the artist's
-    mail client) sees either the old file or the whole new one."""
-    partial = target.with_name(f".{fit_bytes(target.name, 200)}.{os.getpid()}."
-                               f"{secrets.token_hex(4)}.partial")
-    try:
-        with partial.open("xb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-    except OSError as err:
-        partial.unlink(missing_ok=True)
-        raise InputError(f"{target}: cannot write the report ({err.strerror})") from err

@@ -4,18 +4,16 @@ JSON, to stdout or written whole to a file."""
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
 from controller.errors import EXIT_OK, InputError
-from recall.files import fit_bytes
 from recall.sheet import session_sheet, song_sheet
 from recall.sheet_render import FORMATS, render
 
 from .library_access import open_library
+from .output_file import check_target, write_atomically
 
 
 def register(commands: Any) -> None:
@@ -44,7 +42,7 @@ def run_sheet(args: argparse.Namespace) -> int:
     if args.session is not None and args.rev is not None:
         raise InputError("--rev is for one song; a session sheet shows each song's latest "
                          "revision")
-    target = _check_target(Path(args.output)) if args.output else None
+    target = check_target(Path(args.output)) if args.output else None
     with open_library(args) as library:
         if args.session is not None:
             sheet = session_sheet(library, args.session)
@@ -57,35 +55,6 @@ def run_sheet(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
         return EXIT_OK
-    write_atomically(target, text)
+    write_atomically(target, text.encode("utf-8"), what="the sheet")
     print(f"wrote the {args.format} sheet of {what} to {target}")
     return EXIT_OK
-
-
-def _check_target(target: Path) -> Path:
-    """``target`` if a file can be written there; InputError naming it otherwise."""
-    try:
-        if target.is_dir():
-            raise InputError(f"{target}: is a folder; name the file to write")
-        if not target.parent.is_dir():
-            raise InputError(f"{target}: folder {target.parent} does not exist")
-    except OSError as err:  # a name too long, a folder that may not be read
-        raise InputError(f"{target}: cannot write there ({err.strerror or err})") from err
-    return target
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then rename it into place, so
-    a reader sees either the old file or the whole new one."""
-    partial = target.with_name(f".{fit_bytes(target.name, 200)}.{os.getpid()}."
-                               f"{secrets.token_hex(4)}.partial")
-    try:
-        # Mode "x" creates the file with the usual permissions (mkstemp's are owner-only).
-        with partial.open("x", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-    except OSError as err:
-        partial.unlink(missing_ok=True)
-        raise InputError(f"{target}: cannot write the sheet ({err.strerror})") from err

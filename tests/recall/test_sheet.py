@@ -348,7 +348,7 @@ def test_a_failed_write_leaves_the_old_file_whole(capsys, album: Library, tmp_pa
     def refuse(source: object, destination: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("tui.sheet_cmd.os.replace", refuse)
+    monkeypatch.setattr("tui.output_file.os.replace", refuse)
     code, out, err = run(capsys, "sheet", OPENER, "-o", str(target), "--library",
                          str(album.path))
     assert code == 2 and str(target) in err and "Permission denied" in err

@@ -27,7 +27,8 @@ from controller.report_render import render
 from recall.library import Library
 from recall.studio import Studio
 from recall.takes import PingRecord, Take
-from tui.report_cmd import _file_name, write_atomically
+from tui.output_file import write_atomically
+from tui.report_cmd import _file_name
 
 from ..widgets.keybar import KeyBar
 from ..widgets.meters import MeterChannel, PrintMeters, clock
@@ -354,7 +355,8 @@ class PrintScreen(OutboardScreen):
         with self.context.library() as library:
             report = song_report(library, song, number)
         target = folder / f"{_file_name(report.song.title)}.html"
-        write_atomically(target, render(report, "html", name=target.stem).text.encode())
+        write_atomically(target, render(report, "html", name=target.stem).text.encode(),
+                         what="the report")
         self.post_message(self.Exported(target))
 
     @on(Exported)

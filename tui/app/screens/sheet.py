@@ -20,7 +20,8 @@ from controller.errors import InputError
 from recall.library import Library
 from recall.sheet import Sheet, session_sheet, song_sheet
 from recall.sheet_render import FORMATS, render
-from tui.sheet_cmd import write_atomically
+from tui.output_file import check_target as writable
+from tui.output_file import write_atomically
 
 from ..widgets.keybar import KeyBar
 from .base import OutboardScreen
@@ -109,12 +110,8 @@ def check_target(text: str) -> Path:
     """The file named by ``text`` if one can be written there; InputError naming it if not."""
     if not text.strip():
         raise InputError("name the file to write the sheet to")
-    target = Path(text.strip()).expanduser().absolute()  # relative: to the current folder
-    if target.is_dir():
-        raise InputError(f"{target}: is a folder; name the file to write")
-    if not target.parent.is_dir():
-        raise InputError(f"{target}: folder {target.parent} does not exist")
-    return target
+    # A relative path is taken from the current folder.
+    return writable(Path(text.strip()).expanduser().absolute())
 
 
 class SheetScreen(OutboardScreen):
@@ -244,7 +241,7 @@ class SheetScreen(OutboardScreen):
         target = check_target(path)
         with self.context.library() as library:
             text = render(gather(library, request), fmt)
-        write_atomically(target, text)
+        write_atomically(target, text.encode("utf-8"), what="the sheet")
         self.app.call_from_thread(self.exported, target, fmt)
 
     def exported(self, target: Path, fmt: str) -> None:
