@@ -10,7 +10,8 @@ from typing import Any
 
 from .attachments import AttachmentsMixin
 from .attempts import AttemptsMixin
-from .errors import FrozenRevision, LibraryError, NotFound
+from .chain_edit import ChainMixin
+from .errors import LibraryError, NotFound
 from .notes import NotesMixin
 from .records import (
     LARGEST_INTEGER,
@@ -23,17 +24,16 @@ from .records import (
     Song,
     check_name,
     check_text,
-    check_value,
     now,
     shown,
+    storable,
 )
-from .schema import definition_set
 from .store import Store
 from .studio import Studio, fingerprint, studio_dict
 from .takes import TakesMixin
 
 
-class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
+class Library(ChainMixin, NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
     """Everything kept about sessions, songs and revisions, in one library file."""
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:
@@ -115,7 +115,7 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
         number = _number(name)
         if number is not None:
             rows = db.execute("SELECT * FROM session WHERE id = ?", (number,)).fetchall()
-        if isinstance(name, str) and _storable(name):
+        if isinstance(name, str) and storable(name):
             rows += db.execute("SELECT * FROM session WHERE title = ? AND id IS NOT ?",
                                (name, number)).fetchall()
         if len(rows) > 1:
@@ -205,12 +205,12 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
         rows = []
         if number is not None:
             rows = db.execute(base + "WHERE song.id = ?", (number,)).fetchall()
-        if isinstance(name, str) and "/" in name and _storable(name):
+        if isinstance(name, str) and "/" in name and storable(name):
             # No title holds a "/", so the first one parts the session from the song.
             session_title, _, title = name.partition("/")
             rows = db.execute(base + "WHERE session.title = ? AND song.title = ?",
                               (session_title, title)).fetchall()
-        elif isinstance(name, str) and _storable(name):
+        elif isinstance(name, str) and storable(name):
             # A title that is a number ("1999") is found by title too.
             rows += db.execute(base + "WHERE song.title = ? AND song.id IS NOT ?",
                                (name, number)).fetchall()
@@ -381,121 +381,6 @@ class Library(NotesMixin, AttachmentsMixin, AttemptsMixin, TakesMixin):
             calibration=json.loads(row["calibration"]), frozen=bool(row["frozen"]),
             created=row["created"]) for row in rows]
 
-    def _editable(self, db: sqlite3.Connection, song: Song, number: int) -> sqlite3.Row:
-        row = self._revision_row(db, song.id, number)
-        if db.execute("SELECT 1 FROM print WHERE revision_id = ?", (row["id"],)).fetchone():
-            raise FrozenRevision(f"{song.name} revision {number} has been printed and is "
-                                 "frozen; start a new revision from it to make changes")
-        return row
-
-    def add_unit(self, song: str | int, number: int, unit: str, *, profile: str,
-                 definitions: dict[str, Any], settings: dict[str, float] | None = None,
-                 position: int | None = None) -> Revision:
-        """Put ``unit`` in the chain, with its parameter definitions frozen alongside."""
-        owner = self.song(song)
-        unit = check_name("unit", unit)
-        with self.store.write() as db:
-            row = self._editable(db, owner, number)
-            units = db.execute("SELECT unit, position FROM chain_unit WHERE revision_id = ?"
-                               " ORDER BY position", (row["id"],)).fetchall()
-            if any(u["unit"] == unit for u in units):
-                raise LibraryError(f"'{unit}' is already in revision {number}'s chain; one "
-                                   "physical unit can sit in a chain only once")
-            names = [u["unit"] for u in units]
-            position = len(names) if position is None else min(max(position - 1, 0), len(names))
-            names.insert(position, unit)
-            values = {p: d.get("default", 0.0) for p, d in definitions.items()}
-            values.update(settings or {})
-            checked = {p: check_value(unit, p, self._definition(definitions, unit, p), v)
-                       for p, v in values.items()}
-            cursor = db.execute(
-                "INSERT INTO chain_unit (revision_id, position, unit, profile,"
-                " definition_set_id) VALUES (?, ?, ?, ?, ?)",
-                (row["id"], -1, unit, profile, definition_set(db, definitions)))
-            db.executemany("INSERT INTO setting (chain_unit_id, parameter, value) VALUES (?, ?, ?)",
-                           [(cursor.lastrowid, p, v) for p, v in checked.items()])
-            self._renumber(db, row["id"], names)
-        return self.revision(owner.id, number)
-
-    @staticmethod
-    def _definition(definitions: dict[str, Any], unit: str, parameter: str) -> dict[str, Any]:
-        if parameter not in definitions:
-            known = ", ".join(sorted(definitions)) or "none"
-            raise NotFound(f"{unit} has no parameter {shown(parameter)} (it has: {known})")
-        return definitions[parameter]
-
-    def _renumber(self, db: sqlite3.Connection, revision_id: int, names: list[str]) -> None:
-        # Two passes so the positions never collide mid-way.
-        for i, name in enumerate(names):
-            db.execute("UPDATE chain_unit SET position = ? WHERE revision_id = ? AND unit = ?",
-                       (-(i + 1000), revision_id, name))
-        for i, name in enumerate(names):
-            db.execute("UPDATE chain_unit SET position = ? WHERE revision_id = ? AND unit = ?",
-                       (i + 1, revision_id, name))
-
-    def set_values(self, song: str | int, number: int, unit: str,
-                   values: dict[str, float]) -> Revision:
-        """Change settings of one unit; each checked against its frozen definition."""
-        owner = self.song(song)
-        with self.store.write() as db:
-            row = self._editable(db, owner, number)
-            chain_unit = self._chain_unit(db, row, unit)
-            definitions = json.loads(chain_unit["definitions"])
-            for parameter, value in values.items():
-                checked = check_value(unit, parameter,
-                                      self._definition(definitions, unit, parameter), value)
-                db.execute("INSERT INTO setting (chain_unit_id, parameter, value) VALUES (?, ?, ?)"
-                           " ON CONFLICT (chain_unit_id, parameter) DO UPDATE SET value = ?",
-                           (chain_unit["id"], parameter, checked, checked))
-        return self.revision(owner.id, number)
-
-    def _chain_unit(self, db: sqlite3.Connection, revision: sqlite3.Row, unit: str) -> sqlite3.Row:
-        row = db.execute("SELECT chain_unit.*, definition_set.document AS definitions"
-                         " FROM chain_unit JOIN definition_set"
-                         " ON definition_set.id = chain_unit.definition_set_id"
-                         " WHERE revision_id = ? AND unit = ?",
-                         (revision["id"], unit)).fetchone() if _storable(unit) else None
-        if row is None:
-            names = ", ".join(r[0] for r in db.execute(
-                "SELECT unit FROM chain_unit WHERE revision_id = ? ORDER BY position",
-                (revision["id"],))) or "none"
-            raise NotFound(f"revision {revision['number']} has no unit {shown(unit)} "
-                           f"(chain: {names})")
-        return row
-
-    def set_bypass(self, song: str | int, number: int, unit: str, bypassed: bool) -> Revision:
-        owner = self.song(song)
-        with self.store.write() as db:
-            row = self._editable(db, owner, number)
-            self._chain_unit(db, row, unit)
-            db.execute("UPDATE chain_unit SET bypassed = ? WHERE revision_id = ? AND unit = ?",
-                       (int(bypassed), row["id"], unit))
-        return self.revision(owner.id, number)
-
-    def move_unit(self, song: str | int, number: int, unit: str, position: int) -> Revision:
-        owner = self.song(song)
-        with self.store.write() as db:
-            row = self._editable(db, owner, number)
-            self._chain_unit(db, row, unit)
-            names = [r[0] for r in db.execute("SELECT unit FROM chain_unit WHERE revision_id = ?"
-                                              " ORDER BY position", (row["id"],))]
-            names.remove(unit)
-            names.insert(min(max(position - 1, 0), len(names)), unit)
-            self._renumber(db, row["id"], names)
-        return self.revision(owner.id, number)
-
-    def remove_unit(self, song: str | int, number: int, unit: str) -> Revision:
-        owner = self.song(song)
-        with self.store.write() as db:
-            row = self._editable(db, owner, number)
-            self._chain_unit(db, row, unit)
-            db.execute("DELETE FROM chain_unit WHERE revision_id = ? AND unit = ?",
-                       (row["id"], unit))
-            names = [r[0] for r in db.execute("SELECT unit FROM chain_unit WHERE revision_id = ?"
-                                              " ORDER BY position", (row["id"],))]
-            self._renumber(db, row["id"], names)
-        return self.revision(owner.id, number)
-
     def set_status(self, song: str | int, number: int, status: str) -> Revision:
         if status not in STATUSES:
             raise LibraryError(f"status {shown(status)} is not one of {', '.join(STATUSES)}")
@@ -530,16 +415,6 @@ def _number(name: str | int) -> int | None:
     else:
         return None
     return number if 0 <= number <= LARGEST_INTEGER else None
-
-
-def _storable(text: str) -> bool:
-    """Whether SQLite can take ``text`` (not so with lone surrogates, which undecodable
-    command-line bytes become); a name that is not storable names nothing."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _casefold(text: object) -> object:

@@ -290,3 +290,13 @@ def parse_time(text: str) -> float:
     if not math.isfinite(seconds):
         raise LibraryError(f"time {shown(text)} is past any song's end")
     return seconds
+
+
+def storable(text: str) -> bool:
+    """Whether SQLite can take ``text`` (not so with lone surrogates, which undecodable
+    command-line bytes become); a name that is not storable names nothing."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
