@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import select
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -15,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.demo import build_demo
 from devices.emulator import EmulatedUnit, Misbehaviour
 from devices.emulator.runners import MidiEmulator, PtyEmulator
 from recall.library import Library
@@ -261,3 +267,54 @@ def test_recall_refuses_bad_input_in_one_line(tmp_path: Path, capsys, monkeypatc
 
 def test_misbehaviour_is_importable() -> None:
     assert Misbehaviour(drop=0.5).drop == 0.5
+
+
+
+def _read_prompts(stream: int, count: int, seen: bytearray, seconds: float = 30.0) -> None:
+    """Read the child's output into ``seen`` until it has asked ``count`` questions."""
+    deadline = time.monotonic() + seconds
+    while seen.count(b"  > ") < count:
+        left = deadline - time.monotonic()
+        assert left > 0, seen.decode(errors="replace")
+        if select.select([stream], [], [], left)[0]:
+            chunk = os.read(stream, 65536)
+            assert chunk, seen.decode(errors="replace")
+            seen.extend(chunk)
+
+
+def test_ctrl_c_at_the_checklist_keeps_what_was_confirmed_for_resume(tmp_path: Path) -> None:
+    library_file, _ = build_demo(tmp_path)
+    env = dict(os.environ, OUTBOARD_LIBRARY=str(library_file),
+               OUTBOARD_STUDIO=str(tmp_path / "demo-studio.toml"))
+    outboard = str(Path(sys.executable).with_name("outboard"))
+    song = "Night Drive/Opener"
+    # As at a terminal: Ctrl-C interrupts (a shell's background job would ignore it).
+    child = subprocess.Popen([outboard, "recall", song], env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    seen = bytearray()
+    _read_prompts(child.stdout.fileno(), 1, seen)
+    child.stdin.write(b"\n")  # the first control is set as asked
+    child.stdin.flush()
+    _read_prompts(child.stdout.fileno(), 2, seen)
+    child.send_signal(signal.SIGINT)  # Ctrl-C at the second
+    assert child.wait(timeout=30) == 130
+    assert child.stderr.read().decode().strip().endswith("outboard: interrupted")
+    with Library(library_file) as library:
+        [attempt] = library.attempts(song)
+        assert attempt.outcome == "incomplete" and attempt.finished
+        confirmed = [o for o in attempt.outcomes if o.state == "manual_confirmed"]
+        pending = [o for o in attempt.outcomes if o.state == "manual_pending"]
+        assert len(confirmed) == 1 and pending
+    # --resume asks only for what is left, and carries the confirmed control over.
+    resumed = subprocess.run([outboard, "recall", song, "--resume"], env=env,
+                             input="\n" * len(pending), capture_output=True, text=True,
+                             timeout=60)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.count("  > ") == len(pending)
+    with Library(library_file) as library:
+        last = library.attempts(song)[-1]
+        assert last.outcome == "complete" and last.resumed_from == attempt.id
+        assert (confirmed[0].unit, confirmed[0].parameter) in {
+            (o.unit, o.parameter) for o in last.outcomes if o.state == "manual_confirmed"}
