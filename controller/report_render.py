@@ -11,9 +11,7 @@ from urllib.parse import quote
 
 from .errors import InputError
 from .report import FigureRow, NoteLine, Report, SessionReport, SongReport, TargetLine
-from .report_words import figure, joined, signed
-
-FORMATS = ("html", "md")
+from .report_words import FORMATS, figure, joined, signed
 
 
 @dataclass(frozen=True, slots=True)

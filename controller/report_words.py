@@ -9,6 +9,9 @@ from dataclasses import replace
 from recall.diff import ParameterChange, RevisionDiff, UnitChange
 from recall.records import Note
 
+# The report's file formats: one HTML page, or Markdown with its plots beside it.
+FORMATS = ("html", "md")
+
 # A control is a frequency by its unit or its name; a level by its name.
 _FREQUENCY = re.compile(r"\bfreq|frequency\b", re.IGNORECASE)
 _LEVEL = re.compile(r"boost|gain|atten|cut|level|fader|trim|output|input", re.IGNORECASE)

@@ -6,9 +6,12 @@ import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError
-from .meter import Measurement
+
+if TYPE_CHECKING:
+    from .meter import Measurement
 
 TARGETS_SPEC = 1
 DEFAULT_TARGETS = Path(__file__).resolve().parent.parent / "config" / "targets.toml"

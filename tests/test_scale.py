@@ -294,3 +294,17 @@ async def test_the_library_tree_holds_only_the_sessions_shown_and_the_songs_open
         await _settle(pilot)
         assert [str(n.label).split("   ")[0] for n in sessions[6].children] == [" 3. Song 03"]
         assert _nodes(tree.root) == 8 + 1 + 2 * 4
+
+
+def test_the_command_line_starts_without_the_audio_machinery() -> None:
+    # Every command pays for what `import tui.cli` loads: numpy and soundfile take about a
+    # tenth of a second, and only the commands that handle audio need them.
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, tui.cli; print(sorted({m.split('.')[0] for m in "
+         "sys.modules} & {'numpy', 'soundfile', 'scipy', 'sounddevice', 'matplotlib', "
+         "'textual'}))"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    assert loaded.stdout.strip() == "[]"

@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 from controller.chain import library_path
-from controller.demo import DemoRack, build_demo, write_mixes
 from controller.errors import EXIT_OK, InputError
 from recall.errors import StudioError
 from recall.studio import load_studio
@@ -35,6 +34,8 @@ def run_app(args: argparse.Namespace) -> int:
 
 def run_demo_app(args: argparse.Namespace) -> int:
     """A fresh demo library and emulated studio in a folder of its own, and the app on it."""
+    from controller.demo import DemoRack, build_demo, write_mixes
+
     from .app.app import make_app
     from .app.context import AppContext
 

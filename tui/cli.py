@@ -12,6 +12,9 @@ from controller.chain import library_path
 from controller.errors import EXIT_BAD_INPUT, error_line, reported_errors
 from recall.store import damaged
 
+# Every command's module is imported here to build the parser, so each keeps numpy,
+# soundfile and the audio and meter machinery inside its handlers: a command that reads the
+# library starts without them.
 from . import (
     app_cmd,
     archive_cmd,

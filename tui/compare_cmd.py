@@ -5,19 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from controller.compare import (
-    BLOCK_S,
-    Band,
-    Comparison,
-    compare_files,
-    comparison_json,
-    differing_bands,
-)
 from controller.errors import EXIT_OK, InputError
 
 from .library_access import emit
+
+if TYPE_CHECKING:
+    from controller.compare import Band, Comparison
 
 DEFAULT_THRESHOLD_DB = -30.0
 
@@ -44,6 +39,8 @@ def register(commands: Any) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    from controller.compare import compare_files, comparison_json, differing_bands
+
     if not math.isfinite(args.max_offset) or args.max_offset <= 0:
         raise InputError(f"--max-offset {args.max_offset:g}: needs a positive number of "
                          "seconds")
@@ -91,6 +88,8 @@ def _listed(values: tuple[Band, ...]) -> str:
 def render_comparison(a: str, b: str, c: Comparison, differing: tuple[Band, ...],
                       threshold_db: float) -> str:
     """The human report: alignment, the null, the octave table and B-minus-A deltas."""
+    from controller.compare import BLOCK_S
+
     start_s = c.start_frame / c.sample_rate
     shown = round(c.offset_samples, 2)
     later = "B later" if shown > 0 else "B earlier" if shown < 0 else ""

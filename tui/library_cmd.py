@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from controller.errors import EXIT_OK, InputError
-from controller.sources import source_record
-from controller.targets import load_targets
 
 from . import revision_cmd
 from .library_access import emit as _emit
@@ -110,6 +108,8 @@ def session_show(args: argparse.Namespace) -> int:
 
 
 def _targets(names: list[str]) -> tuple[str, ...]:
+    from controller.targets import load_targets
+
     known = load_targets()
     for name in names:
         if name not in known:
@@ -117,8 +117,15 @@ def _targets(names: list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _source(path: str) -> dict[str, Any]:
+    """The mix's record (path, checksum, rate, channels), its file checked."""
+    from controller.sources import source_record
+
+    return source_record(path)
+
+
 def song_add(args: argparse.Namespace) -> int:
-    source = source_record(args.source) if args.source else None
+    source = _source(args.source) if args.source else None
     targets = _targets(args.targets)
     with _open(args) as library:
         song = library.add_song(args.session, args.title, position=args.position,
@@ -130,7 +137,7 @@ def song_add(args: argparse.Namespace) -> int:
 def song_set(args: argparse.Namespace) -> int:
     if args.no_targets and args.targets:
         raise InputError("--target and --no-targets contradict each other")
-    source = source_record(args.source) if args.source else None
+    source = _source(args.source) if args.source else None
     targets = () if args.no_targets else (_targets(args.targets) if args.targets else None)
     with _open(args) as library:
         song = library.set_song(args.song, source=source, targets=targets)

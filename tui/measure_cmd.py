@@ -7,11 +7,8 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import soundfile as sf
-
-from controller.crosscheck import CrossCheck, cross_check
 from controller.errors import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
@@ -19,10 +16,11 @@ from controller.errors import (
     InputError,
     error_line,
 )
-from controller.measure import measure_file, measurement_json
-from controller.meter import Measurement
-from controller.signals import music_like
 from controller.targets import DEFAULT_TARGETS, Target, TargetResult, check, load_targets
+
+if TYPE_CHECKING:
+    from controller.crosscheck import CrossCheck
+    from controller.meter import Measurement
 
 DEMO_SECONDS = 30.0
 DEMO_RATE = 48_000
@@ -67,6 +65,9 @@ def _selected_targets(args: argparse.Namespace) -> list[Target]:
 
 
 def run_measure(args: argparse.Namespace) -> int:
+    from controller.crosscheck import cross_check
+    from controller.measure import measure_file, measurement_json
+
     if args.curves and not args.json:
         raise InputError("--curves needs --json: the curves are data for plots, not a report")
     targets = _selected_targets(args)
@@ -115,6 +116,11 @@ def run_targets(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    import soundfile as sf
+
+    from controller.measure import measure_file, measurement_json
+    from controller.signals import music_like
+
     """Write a short synthetic mix and measure it: what the meter core shows on a master."""
     mix = music_like(duration_s=DEMO_SECONDS, sample_rate=DEMO_RATE)
     if args.output:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.errors import EXIT_OK, InputError
-from controller.report import Report, SessionReport, session_report, song_report
-from controller.report_render import FORMATS, render
+from controller.report_words import FORMATS
 from recall.errors import NotFound
 from recall.files import portable_name
 
 from .library_access import open_library
 from .output_file import check_target, write_atomically
+
+if TYPE_CHECKING:
+    from controller.report import Report
 
 
 def register(commands: Any) -> None:
@@ -43,6 +45,9 @@ def register(commands: Any) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from controller.report import SessionReport
+    from controller.report_render import render
+
     target = check_target(Path(args.output)) if args.output else None
     with open_library(args) as library:
         report = _gather(library, args)
@@ -61,6 +66,8 @@ def run_report(args: argparse.Namespace) -> int:
 def _gather(library: Any, args: argparse.Namespace) -> Report:
     """A song's report if NAME is a song, else a session's; InputError naming NAME if
     neither (or if --rev / --against come with a session)."""
+    from controller.report import session_report, song_report
+
     song, session, why = None, None, ""
     try:
         song = library.song(args.name)
