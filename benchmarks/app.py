@@ -272,21 +272,16 @@ def _verdict(ratio: float) -> str:
 
 
 def main() -> int:
+    bench = _library_benchmark()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5,
                         help="first paints to time (0: none, and no tmux needed)")
     parser.add_argument("--opens", type=int, default=20,
                         help="songs to browse to (each action is timed once per song)")
     parser.add_argument("--starts", type=int, default=3, help="app starts to time in-process")
-    parser.add_argument("--sessions", type=int, default=1_000)
-    parser.add_argument("--songs", type=int, default=10, help="songs per session")
-    parser.add_argument("--revisions", type=int, default=10, help="revisions per song")
-    parser.add_argument("--library", metavar="PATH", type=Path,
-                        help="fill the library here and keep it, or reuse the one of the "
-                        "same shape filled here before (default: a temporary file)")
+    bench.shape_options(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    bench = _library_benchmark()
     with tempfile.TemporaryDirectory() as folder:
         path = args.library or Path(folder) / "library.sqlite"
         made = bench.prepared(path, sessions=args.sessions, songs=args.songs,

@@ -140,20 +140,15 @@ def verdict(ratio: float) -> str:
 
 
 def main() -> int:
+    bench = _library_benchmark()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=1_000)
-    parser.add_argument("--songs", type=int, default=10, help="songs per session")
-    parser.add_argument("--revisions", type=int, default=10, help="revisions per song")
+    bench.shape_options(parser)
     parser.add_argument("--runs", type=int, default=9, help="runs of each command")
     parser.add_argument("--check-runs", type=int, default=3, help="runs of `library check`")
     parser.add_argument("--warm-ups", type=int, default=1,
                         help="untimed runs of each command first (default 1)")
-    parser.add_argument("--library", metavar="PATH", type=Path,
-                        help="fill the library here and keep it, or reuse the one of the "
-                        "same shape filled here before (default: a temporary file)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    bench = _library_benchmark()
     with tempfile.TemporaryDirectory() as folder:
         path = args.library or Path(folder) / "library.sqlite"
         made = bench.prepared(path, sessions=args.sessions, songs=args.songs,

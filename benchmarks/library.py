@@ -169,15 +169,21 @@ def _sheet(library: Library, song: str) -> Callable[[str], object] | None:
     return lambda fmt: render(song_sheet(library, song), fmt)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def shape_options(parser: argparse.ArgumentParser) -> None:
+    """The library's size and where to keep it: options the app and command benchmarks
+    share with this one, so each fills (or reuses) the same library."""
     parser.add_argument("--sessions", type=int, default=1_000)
     parser.add_argument("--songs", type=int, default=10, help="songs per session")
     parser.add_argument("--revisions", type=int, default=10, help="revisions per song")
-    parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--library", metavar="PATH", type=Path,
                         help="fill the library here and keep it, or reuse the one of the "
                         "same shape filled here before (default: a temporary file)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    shape_options(parser)
+    parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:

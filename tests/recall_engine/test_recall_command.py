@@ -24,6 +24,7 @@ from controller.demo import build_demo
 from devices.emulator import EmulatedUnit, Misbehaviour
 from devices.emulator.runners import MidiEmulator, PtyEmulator
 from recall.library import Library
+from recall.studio import Studio
 from tui.cli import main
 
 from .conftest import (
@@ -138,6 +139,15 @@ def test_a_five_unit_recall_over_jack_and_a_serial_line(jack_server: str, tmp_pa
                                                                          "complete"]
 
 
+def recall_json(capsys, studio: Studio, *flags: str) -> tuple[int, dict, dict]:
+    """`outboard recall SONG --json` on ``studio``: the exit code, the report, and each
+    (unit, parameter)'s state."""
+    code, out, err = run(capsys, "recall", SONG, "--studio", studio.source, "--json", *flags)
+    report = json.loads(out) if out else {"error": err}
+    states = {(o["unit"], o["parameter"]): o["state"] for o in report.get("outcomes", [])}
+    return code, report, states
+
+
 @pytest.mark.jack
 def test_a_serial_unit_unplugged_mid_recall_is_a_fault_and_resume_finishes(
         jack_server: str, tmp_path: Path, capsys, monkeypatch) -> None:
@@ -151,21 +161,16 @@ def test_a_serial_unit_unplugged_mid_recall_is_a_fault_and_resume_finishes(
         studio = write_studio(tmp_path, addresses)
         with Library(library_path) as library:
             build_song(library, studio)
-        code, out, err = run(capsys, "recall", SONG, "--studio", studio.source, "--json")
-        assert code == 3, out + err
-        report = json.loads(out)
+        code, report, states = recall_json(capsys, studio)
+        assert code == 3, report
         assert report["outcome"] == "fault"
-        states = {(o["unit"], o["parameter"]): o["state"] for o in report["outcomes"]}
         assert {states[(SERIAL, p)] for p in SETTINGS[SERIAL]} == {"failed"}, report["faults"]
         assert {states[(COMP, p)] for p in SETTINGS[COMP]} == {"verified"}
         assert report["faults"] and report["faults"][0].startswith(SERIAL)
     # Plugged in again (a new port): resume sends the serial unit only.
     with gear() as (units, addresses, _):
         studio = write_studio(tmp_path, addresses)
-        code, out, err = run(capsys, "recall", SONG, "--studio", studio.source, "--resume",
-                             "--json")
-        report = json.loads(out)
-        states = {(o["unit"], o["parameter"]): o["state"] for o in report["outcomes"]}
+        code, report, states = recall_json(capsys, studio, "--resume")
         assert {states[(SERIAL, p)] for p in SETTINGS[SERIAL]} == {"verified"}
         assert units[COMP].received == 0 and units[SERIAL].value("gain") == -3.5
         assert code == 1  # the manual units are still to do (--json leaves the checklist)
@@ -184,21 +189,16 @@ def test_a_midi_unit_unplugged_mid_recall_is_a_fault_and_resume_finishes(
         studio = write_studio(tmp_path, addresses)
         with Library(library_path) as library:
             build_song(library, studio)
-        code, out, err = run(capsys, "recall", SONG, "--studio", studio.source, "--json")
-        assert code == 3, out + err
-        report = json.loads(out)
+        code, report, states = recall_json(capsys, studio)
+        assert code == 3, report
         assert report["outcome"] == "fault"
-        states = {(o["unit"], o["parameter"]): o["state"] for o in report["outcomes"]}
         assert "failed" in {states[(COMP, p)] for p in SETTINGS[COMP]}, report["faults"]
         assert {states[(SERIAL, p)] for p in SETTINGS[SERIAL]} == {"verified"}
         assert report["faults"] and report["faults"][0].startswith(COMP)
     # Plugged in again: resume sends the compressor only.
     with gear() as (units, addresses, _):
         studio = write_studio(tmp_path, addresses)
-        code, out, err = run(capsys, "recall", SONG, "--studio", studio.source, "--resume",
-                             "--json")
-        report = json.loads(out)
-        states = {(o["unit"], o["parameter"]): o["state"] for o in report["outcomes"]}
+        code, report, states = recall_json(capsys, studio, "--resume")
         assert {states[(COMP, p)] for p in SETTINGS[COMP]} == {"verified"}
         assert units[SERIAL].received == 0
         assert code == 1  # the manual units are still to do (--json leaves the checklist)
