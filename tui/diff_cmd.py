@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from controller.errors import EXIT_OK
 from recall.diff import diff_dict, diff_lines, diff_revisions
 
-from .library_access import open_library
+from .library_access import emit, open_library
 
 
 def register(commands: Any) -> None:
@@ -38,7 +37,7 @@ def run_diff(args: argparse.Namespace) -> int:
             b = library.revision(song.id, args.b if args.b is not None else args.a + 1)
         diff = diff_revisions(song.name, a, b, library.notes(song.id))
     if args.json:
-        print(json.dumps(diff_dict(diff), allow_nan=False, ensure_ascii=False))
+        emit(diff_dict(diff))
     else:
         print("\n".join(diff_lines(diff)))
     return EXIT_OK

@@ -18,6 +18,12 @@ def open_library(args: argparse.Namespace, *, create: bool = False) -> Library:
     return Library(library_path(args.library), create=create)
 
 
+# Characters JSON leaves as they are but that a reader may take for a line break (Python's
+# splitlines, for one): escaped, so a note holding one still keeps its document on one line.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def emit(document: Any) -> None:
     """One JSON document on one line."""
-    print(json.dumps(document, allow_nan=False, ensure_ascii=False), flush=True)
+    text = json.dumps(document, allow_nan=False, ensure_ascii=False)
+    print(text.translate(_LINE_BREAKS), flush=True)
