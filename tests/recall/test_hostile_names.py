@@ -82,7 +82,7 @@ def one_line(message: str) -> bool:
 
 def fits(name: str, limit: int = NAME_BYTES) -> bool:
     """A name every usual file system takes, as it is."""
-    return (not any(c in '/\\:*?"<>|' or hides(c) for c in name)
+    return (not any(c in '/\\:*?"<>|\u2028\u2029' or hides(c) for c in name)
             and 0 < len(name.encode("utf-8")) <= limit and name not in (".", "..")
             and name == name.strip(" .") and unicodedata.is_normalized("NFC", name)
             and name.split(".")[0].rstrip(" ").upper() not in RESERVED)
@@ -290,6 +290,7 @@ def test_a_hostile_name_or_text_is_refused_or_kept_exactly_by_the_library(
 
 @fuzz(60)
 @given(field=st.sampled_from(list(FIELDS)), text=HOSTILE)
+@example(field="artist", text="/\u2028/")  # JSON keeps U+2028; splitlines breaks on it
 def test_a_hostile_name_or_text_is_refused_or_kept_exactly_by_the_command_line(
         capsys, template: Path, tmp_path: Path, field: str, text: str) -> None:
     """Through the command line (values after "--" or as --option=VALUE, as a leading "-"
@@ -447,6 +448,7 @@ ANY = st.one_of(HOSTILE, WORLD, st.text())
 @example(first="é", second="e\u0301", limit=NAME_BYTES)
 @example(first="東" * 200, second="東" * 199 + "京", limit=NAME_BYTES)
 @example(first="CON", second="..", limit=NAME_BYTES)
+@example(first="\u2028", second="", limit=NAME_BYTES)  # a line separator is cleaned
 def test_a_file_name_made_from_any_title_fits_stays_in_its_folder_and_is_its_own(
         tmp_path: Path, first: str, second: str, limit: int) -> None:
     """The one function that makes file names: at most ``limit`` bytes of UTF-8, never
